@@ -1,0 +1,3 @@
+export * from './dynamodb-local.js';
+export * from './errors.js';
+export * from './tables.js';

@@ -1,0 +1,3 @@
+export * from './entities.js';
+export * from './keys.js';
+export * from './table.js';
