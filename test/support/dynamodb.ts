@@ -15,7 +15,10 @@ export interface TestTable {
   readonly client: DynamoDBClient;
 }
 
-const createTestTable = async (declaration: TableDeclaration, prefix: string): Promise<TestTable> => {
+const createTestTable = async (
+  declaration: TableDeclaration,
+  prefix: string,
+): Promise<TestTable> => {
   const client = localDynamoDbClient();
   const tableName = `${prefix}-${randomUUID()}`;
   const streamArn = await ensureTable(client, declaration, tableName);

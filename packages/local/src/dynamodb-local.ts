@@ -62,11 +62,13 @@ export const freePort = (): Promise<number> =>
 /** Throws {@link JavaMissingError} unless a Java 17+ runtime is on the PATH. */
 export const assertJava17 = (): void => {
   const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  if (result.error) throw new JavaMissingError('`java` was not found on the PATH', { cause: result.error });
+  if (result.error)
+    throw new JavaMissingError('`java` was not found on the PATH', { cause: result.error });
   const output = `${result.stderr}${result.stdout}`;
   const match = /version "(\d+)(?:\.(\d+))?/.exec(output);
   const major = match ? Number(match[1] === '1' ? match[2] : match[1]) : Number.NaN;
-  if (!(major >= 17)) throw new JavaMissingError(`found ${match ? match[0] : 'an unknown version'}`);
+  if (!(major >= 17))
+    throw new JavaMissingError(`found ${match ? match[0] : 'an unknown version'}`);
 };
 
 // A detached watchdog kills Java when this process dies without running its exit
@@ -81,10 +83,14 @@ setInterval(() => {
 `;
 
 const startWatchdog = (childPid: number): ChildProcess => {
-  const watchdog = spawnProcess(process.execPath, ['-e', WATCHDOG, String(process.pid), String(childPid)], {
-    detached: true,
-    stdio: 'ignore',
-  });
+  const watchdog = spawnProcess(
+    process.execPath,
+    ['-e', WATCHDOG, String(process.pid), String(childPid)],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
   watchdog.unref();
   return watchdog;
 };

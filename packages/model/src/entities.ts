@@ -54,7 +54,9 @@ export const emailSchema = z
   .transform((email) => email.toLowerCase());
 
 /** ISO 4217 currency code. */
-export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR');
+export const currencySchema = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR');
 
 /** An amount in integer minor units (cents), never a float. */
 export const minorUnitsSchema = z

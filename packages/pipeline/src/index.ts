@@ -1,0 +1,5 @@
+export * from './definition.js';
+export * from './env.js';
+export * from './errors.js';
+export * from './types.js';
+export * from './validate.js';
