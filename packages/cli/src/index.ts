@@ -1,0 +1,2 @@
+export * from './command.js';
+export * from './progress.js';
