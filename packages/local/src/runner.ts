@@ -1,0 +1,661 @@
+import { join } from 'node:path';
+import {
+  DescribeStreamCommand,
+  type DynamoDBStreamsClient,
+  ExpiredIteratorException,
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
+  GetShardIteratorCommand,
+  type GetShardIteratorInput,
+  type Shard,
+  TrimmedDataAccessException,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { ConsumerDefinition } from '@pipeline/pipeline';
+import { matchesAnyFilter } from '@pipeline/streams';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { type BatchOutcome, interpretResponse } from './batch-outcome.js';
+import { CheckpointStore } from './checkpoints.js';
+import { buildOnFailureMessage, FileQueue, type SkipCondition } from './failure-queue.js';
+import { MAX_PAYLOAD_BYTES, payloadBytes, toLambdaRecord } from './lambda-event.js';
+
+/** A Lambda handler for DynamoDB stream events, invoked in-process. */
+export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<unknown>;
+
+/** A consumer as the runner runs it: its definition and its handler. */
+export interface RunnerConsumer {
+  readonly definition: ConsumerDefinition;
+  readonly handler: StreamHandler;
+}
+
+/** Options of {@link LocalRunner}. */
+export interface LocalRunnerOptions {
+  readonly streamArn: string;
+  readonly client: DynamoDBStreamsClient;
+  readonly consumers: readonly RunnerConsumer[];
+  /** Checkpoints go to `<dir>/checkpoints`, on-failure messages to `<dir>/dlq/<consumer>`. */
+  readonly stateDirectory: string;
+  /**
+   * Pause between reads of a shard that returned nothing.
+   * @default 250, Lambda's four polls a second
+   */
+  readonly pollIntervalMs?: number;
+  /** @default 1000 */
+  readonly shardDiscoveryIntervalMs?: number;
+  /**
+   * Pause before retry `attempt` (1-based) of a failed batch.
+   * @default 50 ms doubling up to 2 s
+   */
+  readonly retryDelayMs?: (attempt: number) => number;
+  /**
+   * Invocation timeout per consumer.
+   * @default the definition's timeoutSeconds
+   */
+  readonly invokeTimeoutMs?: (consumer: ConsumerDefinition) => number;
+  /** Shard iterators are renewed after this age; DynamoDB expires them at 15 minutes. @default 14 minutes */
+  readonly iteratorMaxAgeMs?: number;
+  readonly now?: () => number;
+  readonly onLog?: (message: string, details: Record<string, unknown>) => void;
+}
+
+/** What the runner reports per consumer. */
+export interface ConsumerStats {
+  readonly name: string;
+  readonly shards: number;
+  /** Records read from the stream. */
+  readonly recordsIn: number;
+  /** Records that did not match the filter criteria, never delivered. */
+  readonly filteredOut: number;
+  /** Records whose batch succeeded. */
+  readonly processed: number;
+  readonly invocations: number;
+  /** Invocations that failed in whole or in part. */
+  readonly failures: number;
+  readonly retries: number;
+  readonly bisections: number;
+  readonly dlqMessages: number;
+  readonly dlqRecords: number;
+  /** Messages waiting in the on-failure queue now. */
+  readonly dlqDepth: number;
+  /** Now minus the creation time of the oldest record not yet processed; 0 when caught up. */
+  readonly lagMs: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves waiters when something changes; a tiny condition variable. */
+class Signal {
+  #waiters: (() => void)[] = [];
+  wait(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const waiters = this.#waiters;
+      function done() {
+        clearTimeout(timer);
+        const index = waiters.indexOf(done);
+        if (index >= 0) waiters.splice(index, 1);
+        resolve();
+      }
+      waiters.push(done);
+    });
+  }
+  notify(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter();
+  }
+}
+
+const itemKeyOf = (record: DynamoDBRecord): string => {
+  const keys = record.dynamodb?.Keys ?? {};
+  return Object.keys(keys)
+    .sort()
+    .map((name) => JSON.stringify(keys[name]))
+    .join('\u0000');
+};
+
+// FNV-1a: a stable lane per item key, so an item's records always share a lane.
+const laneOf = (itemKey: string, lanes: number): number => {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < itemKey.length; index++) {
+    hash ^= itemKey.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % lanes;
+};
+
+const sequenceOf = (record: DynamoDBRecord): string => record.dynamodb?.SequenceNumber ?? '';
+
+interface Tracked {
+  readonly sequenceNumber: string;
+  readonly createdMs: number;
+  done: boolean;
+}
+
+/**
+ * Knows which records of a shard are done and advances the checkpoint over the
+ * contiguous done prefix, so with several lanes a checkpoint never passes a record
+ * that is still in flight.
+ */
+class SequenceTracker {
+  #entries: Tracked[] = [];
+  #bySequence = new Map<string, Tracked>();
+  #head = 0;
+
+  add(sequenceNumber: string, createdMs: number): void {
+    const entry = { sequenceNumber, createdMs, done: false };
+    this.#entries.push(entry);
+    this.#bySequence.set(sequenceNumber, entry);
+  }
+
+  markDone(sequenceNumber: string): void {
+    const entry = this.#bySequence.get(sequenceNumber);
+    if (entry) entry.done = true;
+  }
+
+  /** Returns the new checkpoint if it moved. */
+  advance(): string | undefined {
+    let moved: string | undefined;
+    while (this.#head < this.#entries.length && this.#entries[this.#head]!.done) {
+      const entry = this.#entries[this.#head]!;
+      this.#bySequence.delete(entry.sequenceNumber);
+      moved = entry.sequenceNumber;
+      this.#head++;
+    }
+    if (this.#head > 4096) {
+      this.#entries = this.#entries.slice(this.#head);
+      this.#head = 0;
+    }
+    return moved;
+  }
+
+  get pending(): number {
+    return this.#entries.length - this.#head;
+  }
+
+  oldestPendingCreatedMs(): number | undefined {
+    return this.#entries[this.#head]?.createdMs;
+  }
+}
+
+interface Counters {
+  recordsIn: number;
+  filteredOut: number;
+  processed: number;
+  invocations: number;
+  failures: number;
+  retries: number;
+  bisections: number;
+  dlqMessages: number;
+  dlqRecords: number;
+}
+
+interface Segment {
+  readonly records: DynamoDBRecord[];
+  retries: number;
+  invokes: number;
+}
+
+/** Runs one consumer over one shard: reading, lanes, batching, retries, checkpoints. */
+class ShardWorker {
+  readonly #tracker = new SequenceTracker();
+  readonly #lanes: { queue: { record: DynamoDBRecord; at: number; bytes: number }[]; busy: boolean }[];
+  readonly #signal = new Signal();
+  #ended = false;
+  #lastRead: string | undefined;
+  caughtUp = false;
+  completed = false;
+
+  constructor(
+    readonly shard: Shard,
+    private readonly consumer: ConsumerRunner,
+  ) {
+    this.#lanes = Array.from({ length: consumer.definition.parallelizationFactor }, () => ({
+      queue: [],
+      busy: false,
+    }));
+  }
+
+  get idle(): boolean {
+    return this.caughtUp && this.#tracker.pending === 0 && this.#lanes.every((lane) => !lane.busy);
+  }
+
+  oldestPendingCreatedMs(): number | undefined {
+    return this.#tracker.oldestPendingCreatedMs();
+  }
+
+  async run(): Promise<void> {
+    const lanes = this.#lanes.map((_, index) => this.#runLane(index));
+    try {
+      await this.#read();
+    } finally {
+      this.#ended = true;
+      this.#signal.notify();
+      await Promise.all(lanes);
+    }
+    if (this.#closedAndDrained && !this.consumer.stopping) {
+      this.consumer.checkpoints.set(this.shardId, {
+        ...this.consumer.checkpoints.get(this.shardId),
+        completed: true,
+      });
+      this.completed = true;
+    }
+  }
+
+  get shardId(): string {
+    return this.shard.ShardId ?? '';
+  }
+
+  #closedAndDrained = false;
+
+  async #iterator(): Promise<string | undefined> {
+    const { client, streamArn, definition } = this.consumer;
+    const after = this.#lastRead ?? this.consumer.checkpoints.get(this.shardId)?.sequenceNumber;
+    const input: GetShardIteratorInput = after
+      ? { StreamArn: streamArn, ShardId: this.shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+      : { StreamArn: streamArn, ShardId: this.shardId, ShardIteratorType: definition.startingPosition };
+    return (await client.send(new GetShardIteratorCommand(input))).ShardIterator;
+  }
+
+  async #read(): Promise<void> {
+    const { client, options, definition } = this.consumer;
+    const now = options.now ?? Date.now;
+    const maxAge = options.iteratorMaxAgeMs ?? 14 * 60_000;
+    let iterator = await this.#iterator();
+    let iteratorAt = now();
+    const backlogLimit = definition.batchSize * definition.parallelizationFactor * 2;
+    while (iterator && !this.consumer.stopping) {
+      if (now() - iteratorAt > maxAge) {
+        iterator = await this.#iterator();
+        iteratorAt = now();
+        continue;
+      }
+      let response: GetRecordsCommandOutput;
+      try {
+        response = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+      } catch (error) {
+        if (error instanceof ExpiredIteratorException) {
+          iterator = await this.#iterator();
+          iteratorAt = now();
+          continue;
+        }
+        if (error instanceof TrimmedDataAccessException) {
+          this.consumer.log('records were trimmed before they were read', { shardId: this.shardId });
+          this.#lastRead = undefined;
+          iterator = await this.#iterator();
+          iteratorAt = now();
+          continue;
+        }
+        throw error;
+      }
+      const records = response.Records ?? [];
+      for (const raw of records) this.#ingest(toLambdaRecord(raw, this.consumer.streamArn));
+      iterator = response.NextShardIterator;
+      this.caughtUp = records.length === 0;
+      if (records.length > 0) this.#signal.notify();
+      if (!iterator) {
+        this.caughtUp = true;
+        await this.#drain();
+        this.#closedAndDrained = this.#tracker.pending === 0;
+        return;
+      }
+      if (records.length === 0) await sleep(options.pollIntervalMs ?? 250);
+      while (!this.consumer.stopping && this.#tracker.pending > backlogLimit) await this.#signal.wait(50);
+    }
+  }
+
+  async #drain(): Promise<void> {
+    while (!this.consumer.stopping && this.#tracker.pending > 0) await this.#signal.wait(50);
+  }
+
+  #ingest(record: DynamoDBRecord): void {
+    const sequenceNumber = sequenceOf(record);
+    this.#lastRead = sequenceNumber;
+    this.consumer.counters.recordsIn++;
+    this.#tracker.add(sequenceNumber, (record.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000);
+    const { filters, parallelizationFactor } = this.consumer.definition;
+    if (filters.length > 0 && !matchesAnyFilter(filters, record)) {
+      // Lambda drops records that match no filter and moves past them.
+      this.consumer.counters.filteredOut++;
+      this.#done([record]);
+      return;
+    }
+    const lane = this.#lanes[laneOf(itemKeyOf(record), parallelizationFactor)]!;
+    lane.queue.push({ record, at: (this.consumer.options.now ?? Date.now)(), bytes: payloadBytes(record) });
+  }
+
+  #done(records: readonly DynamoDBRecord[]): void {
+    for (const record of records) this.#tracker.markDone(sequenceOf(record));
+    const checkpoint = this.#tracker.advance();
+    if (checkpoint) {
+      this.consumer.checkpoints.set(this.shardId, { sequenceNumber: checkpoint });
+    }
+    this.#signal.notify();
+  }
+
+  async #runLane(index: number): Promise<void> {
+    const lane = this.#lanes[index]!;
+    const { definition, options } = this.consumer;
+    const now = options.now ?? Date.now;
+    const windowMs = definition.maxBatchingWindowSeconds * 1000;
+    while (!this.consumer.stopping) {
+      const first = lane.queue[0];
+      if (!first) {
+        if (this.#ended) return;
+        await this.#signal.wait(100);
+        continue;
+      }
+      const waited = now() - first.at;
+      if (lane.queue.length < definition.batchSize && waited < windowMs && !this.#ended) {
+        await this.#signal.wait(Math.max(1, windowMs - waited));
+        continue;
+      }
+      const batch: DynamoDBRecord[] = [];
+      // The event envelope `{"Records":[...]}` adds a few bytes to the records.
+      let bytes = 16;
+      while (lane.queue.length > 0 && batch.length < definition.batchSize) {
+        const next = lane.queue[0]!;
+        if (batch.length > 0 && bytes + next.bytes > MAX_PAYLOAD_BYTES) break;
+        bytes += next.bytes;
+        batch.push(next.record);
+        lane.queue.shift();
+      }
+      lane.busy = true;
+      try {
+        await this.#deliver(batch);
+      } finally {
+        lane.busy = false;
+      }
+    }
+  }
+
+  /**
+   * Delivers one batch until every record in it is processed or skipped, as Lambda's
+   * event source mapping does:
+   * - a partial failure checkpoints before the lowest failed record and retries from it;
+   * - with bisect on, a failed batch is split in two and each half retried, which uses no
+   *   retry attempt; a partial failure with bisect splits at the failed record;
+   * - when the retries or the record age run out, the failing batch's metadata goes to the
+   *   on-failure queue and the shard moves on.
+   */
+  async #deliver(records: DynamoDBRecord[]): Promise<void> {
+    const { definition, counters, options } = this.consumer;
+    const now = options.now ?? Date.now;
+    const segments: Segment[] = [{ records, retries: 0, invokes: 0 }];
+    while (segments.length > 0) {
+      if (this.consumer.stopping) return;
+      const segment = segments.shift()!;
+      const oldest = (segment.records[0]?.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000;
+      if (now() - oldest > definition.maxRecordAgeSeconds * 1000) {
+        this.#skip(segment, 'RecordAgeExceeded');
+        continue;
+      }
+      segment.invokes++;
+      const outcome = await this.consumer.invoke(segment.records);
+      if (outcome.kind === 'success') {
+        counters.processed += segment.records.length;
+        this.#done(segment.records);
+        continue;
+      }
+      counters.failures++;
+      if (outcome.kind === 'partial' && outcome.firstFailedIndex > 0) {
+        const succeeded = segment.records.slice(0, outcome.firstFailedIndex);
+        counters.processed += succeeded.length;
+        this.#done(succeeded);
+        const rest = segment.records.slice(outcome.firstFailedIndex);
+        if (definition.bisectBatchOnError) {
+          counters.bisections++;
+          segments.unshift({ records: rest, retries: segment.retries, invokes: 0 });
+          continue;
+        }
+        segment.records.splice(0, outcome.firstFailedIndex);
+      } else if (outcome.kind === 'failed') {
+        this.consumer.log('batch failed', { shardId: this.shardId, reason: outcome.reason });
+      }
+      if (definition.bisectBatchOnError && segment.records.length > 1) {
+        counters.bisections++;
+        const half = Math.ceil(segment.records.length / 2);
+        segments.unshift(
+          { records: segment.records.slice(0, half), retries: segment.retries, invokes: 0 },
+          { records: segment.records.slice(half), retries: segment.retries, invokes: 0 },
+        );
+        continue;
+      }
+      if (segment.retries >= definition.retryAttempts) {
+        this.#skip(segment, 'RetryAttemptsExhausted');
+        continue;
+      }
+      segment.retries++;
+      counters.retries++;
+      await sleep((options.retryDelayMs ?? ((attempt) => Math.min(2000, 50 * 2 ** attempt)))(segment.retries));
+      segments.unshift(segment);
+    }
+  }
+
+  #skip(segment: Segment, condition: SkipCondition): void {
+    const { counters, dlq, definition, streamArn, options } = this.consumer;
+    dlq.send(
+      buildOnFailureMessage({
+        functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${definition.name}`,
+        shardId: this.shardId,
+        streamArn,
+        records: segment.records,
+        condition,
+        invokeCount: segment.invokes,
+        now: new Date((options.now ?? Date.now)()),
+      }),
+    );
+    counters.dlqMessages++;
+    counters.dlqRecords += segment.records.length;
+    this.consumer.log('batch skipped to the on-failure queue', {
+      shardId: this.shardId,
+      condition,
+      records: segment.records.length,
+    });
+    this.#done(segment.records);
+  }
+}
+
+/** One consumer's event source mapping: its shards, checkpoints and on-failure queue. */
+class ConsumerRunner {
+  readonly counters: Counters = {
+    recordsIn: 0,
+    filteredOut: 0,
+    processed: 0,
+    invocations: 0,
+    failures: 0,
+    retries: 0,
+    bisections: 0,
+    dlqMessages: 0,
+    dlqRecords: 0,
+  };
+  readonly checkpoints: CheckpointStore;
+  readonly dlq: FileQueue;
+  readonly workers = new Map<string, { worker: ShardWorker; done: Promise<void> }>();
+  stopping = false;
+
+  constructor(
+    readonly consumer: RunnerConsumer,
+    readonly options: LocalRunnerOptions,
+  ) {
+    this.checkpoints = new CheckpointStore(
+      join(options.stateDirectory, 'checkpoints', `${consumer.definition.name}.json`),
+      options.streamArn,
+    );
+    this.dlq = new FileQueue(join(options.stateDirectory, 'dlq', consumer.definition.name));
+  }
+
+  get definition(): ConsumerDefinition {
+    return this.consumer.definition;
+  }
+  get client(): DynamoDBStreamsClient {
+    return this.options.client;
+  }
+  get streamArn(): string {
+    return this.options.streamArn;
+  }
+
+  log(message: string, details: Record<string, unknown>): void {
+    this.options.onLog?.(message, { consumer: this.definition.name, ...details });
+  }
+
+  /** Starts workers for shards whose parent is done, so a parent is processed before its children. */
+  schedule(shards: readonly Shard[]): void {
+    const known = new Set(shards.map((shard) => shard.ShardId));
+    for (const shard of shards) {
+      const shardId = shard.ShardId;
+      if (!shardId || this.workers.has(shardId)) continue;
+      if (this.checkpoints.get(shardId)?.completed) continue;
+      const parent = shard.ParentShardId;
+      const parentPending =
+        parent !== undefined &&
+        known.has(parent) &&
+        !this.checkpoints.get(parent)?.completed &&
+        !this.workers.get(parent)?.worker.completed;
+      if (parentPending) continue;
+      const worker = new ShardWorker(shard, this);
+      const done = worker.run().catch((error: unknown) => {
+        this.log('shard worker stopped on an error; it restarts at the next discovery', {
+          shardId,
+          error: String(error),
+        });
+        this.workers.delete(shardId);
+      });
+      this.workers.set(shardId, { worker, done });
+    }
+  }
+
+  async invoke(records: DynamoDBRecord[]): Promise<BatchOutcome> {
+    this.counters.invocations++;
+    const timeoutMs =
+      this.options.invokeTimeoutMs?.(this.definition) ?? this.definition.timeoutSeconds * 1000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const response = await Promise.race([
+        this.consumer.handler({ Records: records }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      return interpretResponse(records, response);
+    } catch (error) {
+      return { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  stats(now: number): ConsumerStats {
+    let oldest: number | undefined;
+    for (const { worker } of this.workers.values()) {
+      const created = worker.oldestPendingCreatedMs();
+      if (created !== undefined && (oldest === undefined || created < oldest)) oldest = created;
+    }
+    return {
+      name: this.definition.name,
+      shards: this.workers.size,
+      ...this.counters,
+      dlqDepth: this.dlq.depth(),
+      lagMs: oldest === undefined ? 0 : Math.max(0, now - oldest),
+    };
+  }
+
+  get idle(): boolean {
+    return [...this.workers.values()].every(({ worker }) => worker.idle || worker.completed);
+  }
+}
+
+/**
+ * The local event source mapping: polls a DynamoDB Local stream and invokes each
+ * consumer's handler in-process with events of exactly the shape Lambda delivers,
+ * honouring the consumer's definition. See docs/local-runner.md for what it mirrors.
+ *
+ * @example
+ * const runner = new LocalRunner({ streamArn, client, consumers, stateDirectory: '.local/runner' });
+ * runner.start();
+ * await runner.waitForIdle();
+ * await runner.stop();
+ */
+export class LocalRunner {
+  readonly #consumers: ConsumerRunner[];
+  readonly #options: LocalRunnerOptions;
+  #discovery: Promise<void> | undefined;
+  #stopping = false;
+  #discoveries = 0;
+  readonly #wake = new Signal();
+
+  constructor(options: LocalRunnerOptions) {
+    this.#options = options;
+    this.#consumers = options.consumers.map((consumer) => new ConsumerRunner(consumer, options));
+  }
+
+  /** Starts discovering shards and consuming them. */
+  start(): void {
+    if (this.#discovery) return;
+    this.#discovery = this.#discover();
+  }
+
+  async #describeShards(): Promise<Shard[]> {
+    const shards: Shard[] = [];
+    let exclusiveStartShardId: string | undefined;
+    do {
+      const { StreamDescription } = await this.#options.client.send(
+        new DescribeStreamCommand({
+          StreamArn: this.#options.streamArn,
+          ExclusiveStartShardId: exclusiveStartShardId,
+        }),
+      );
+      shards.push(...(StreamDescription?.Shards ?? []));
+      exclusiveStartShardId = StreamDescription?.LastEvaluatedShardId;
+    } while (exclusiveStartShardId);
+    return shards;
+  }
+
+  async #discover(): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        const shards = await this.#describeShards();
+        for (const consumer of this.#consumers) consumer.schedule(shards);
+        this.#discoveries++;
+      } catch (error) {
+        this.#options.onLog?.('shard discovery failed; retrying', { error: String(error) });
+      }
+      await this.#wake.wait(this.#options.shardDiscoveryIntervalMs ?? 1000);
+    }
+  }
+
+  /** Per-consumer lag, throughput, failures and DLQ depth. */
+  stats(): ConsumerStats[] {
+    const now = (this.#options.now ?? Date.now)();
+    return this.#consumers.map((consumer) => consumer.stats(now));
+  }
+
+  /**
+   * Resolves once every consumer has read to the end of every shard and processed or
+   * skipped everything it read, as seen after this call.
+   */
+  async waitForIdle(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const startDiscoveries = this.#discoveries;
+    let idleChecks = 0;
+    while (Date.now() < deadline) {
+      const idle =
+        this.#discoveries > startDiscoveries && this.#consumers.every((consumer) => consumer.idle);
+      idleChecks = idle ? idleChecks + 1 : 0;
+      // Two idle observations a poll apart: the readers polled again after we started waiting.
+      if (idleChecks >= 2) return;
+      await sleep(this.#options.pollIntervalMs ?? 250);
+    }
+    throw new Error(`the local runner was not idle within ${timeoutMs} ms: ${JSON.stringify(this.stats())}`);
+  }
+
+  /** Stops polling, lets in-flight invocations finish, and keeps the checkpoints on disk. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    for (const consumer of this.#consumers) consumer.stopping = true;
+    this.#wake.notify();
+    await this.#discovery;
+    await Promise.all(
+      this.#consumers.flatMap((consumer) => [...consumer.workers.values()].map(({ done }) => done)),
+    );
+  }
+}
