@@ -28,4 +28,6 @@ export interface ChangeEvent {
   readonly approximateCreationTime: number;
   /** True when DynamoDB's TTL process deleted the item. */
   readonly expiredByTtl: boolean;
+  /** The stream's ARN, as Lambda delivers it. */
+  readonly eventSourceARN?: string;
 }

@@ -1,0 +1,182 @@
+import { parseKey } from '@pipeline/model';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { DecodeError, type DecodeFailureReason, MalformedAttributeError } from './errors.js';
+import type { ChangeEvent, ChangeKind, Image } from './types.js';
+import { unmarshallImage } from './unmarshall.js';
+
+/** The identity DynamoDB's TTL process puts on the records of items it deleted. */
+export const TTL_PRINCIPAL = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
+
+const KIND_BY_EVENT_NAME: Readonly<Record<string, ChangeKind>> = {
+  INSERT: 'insert',
+  MODIFY: 'modify',
+  REMOVE: 'remove',
+};
+
+const SEQUENCE_NUMBER = /^\d+$/;
+
+/**
+ * The stable identity of an item for per-item ordering: unambiguous for any `PK` and `SK`.
+ *
+ * @example
+ * itemKeyOf('USER#u1', 'PROFILE') // '7:USER#u1PROFILE'
+ */
+export const itemKeyOf = (pk: string, sk: string): string => `${pk.length}:${pk}${sk}`;
+
+/** Whether a record's `userIdentity` is DynamoDB's TTL process. */
+export const isTtlIdentity = (userIdentity: unknown): boolean => {
+  if (userIdentity === null || typeof userIdentity !== 'object') return false;
+  const identity = userIdentity as { type?: unknown; principalId?: unknown };
+  return identity.type === TTL_PRINCIPAL.type && identity.principalId === TTL_PRINCIPAL.principalId;
+};
+
+const stringKey = (keys: unknown, name: 'PK' | 'SK'): string | undefined => {
+  const attribute = (keys as Record<string, { S?: unknown } | undefined> | undefined)?.[name];
+  return typeof attribute?.S === 'string' ? attribute.S : undefined;
+};
+
+/**
+ * The item key of a raw record, readable even when the record cannot be decoded, so that a
+ * poison pill still blocks the later records of its item.
+ */
+export const rawItemKey = (record: DynamoDBRecord): string | undefined => {
+  const keys = record.dynamodb?.Keys;
+  const pk = stringKey(keys, 'PK');
+  const sk = stringKey(keys, 'SK');
+  return pk === undefined || sk === undefined ? undefined : itemKeyOf(pk, sk);
+};
+
+const image = (
+  raw: unknown,
+  which: 'NewImage' | 'OldImage',
+  fail: (reason: DecodeFailureReason, detail: string, cause?: unknown) => DecodeError,
+): Image | undefined => {
+  if (raw === undefined) return undefined;
+  try {
+    return unmarshallImage(raw);
+  } catch (error) {
+    const detail = error instanceof MalformedAttributeError ? error.message : String(error);
+    throw fail('malformedImage', `${which}: ${detail}`, error);
+  }
+};
+
+/**
+ * Decodes one Lambda DynamoDB stream record into a {@link ChangeEvent}. Throws a
+ * {@link DecodeError} (code `stream.decode`) naming the sequence number, event id and
+ * reason: malformed record, missing sequence number, unknown event name, missing keys,
+ * unknown entity, missing or malformed image. Error details name attributes, never values.
+ *
+ * @example
+ * const change = decodeRecord(event.Records[0]);
+ * if (change.kind === 'remove' && change.expiredByTtl) archive(change.oldImage);
+ */
+export const decodeRecord = (record: DynamoDBRecord): ChangeEvent => {
+  const stream = record.dynamodb;
+  const sequenceNumber = stream?.SequenceNumber;
+  const eventID = record.eventID;
+  const fail = (reason: DecodeFailureReason, detail: string, cause?: unknown) =>
+    new DecodeError(reason, detail, { sequenceNumber, eventID }, { cause });
+  if (stream === null || typeof stream !== 'object') {
+    throw fail('malformedRecord', 'the record has no dynamodb section');
+  }
+  if (typeof sequenceNumber !== 'string' || !SEQUENCE_NUMBER.test(sequenceNumber)) {
+    throw fail('missingSequenceNumber', 'SequenceNumber must be a decimal string');
+  }
+  if (typeof eventID !== 'string' || eventID === '') {
+    throw fail('malformedRecord', 'eventID must be a non-empty string');
+  }
+  const kind = KIND_BY_EVENT_NAME[record.eventName as string];
+  if (kind === undefined) {
+    throw fail('unknownEventName', `eventName ${JSON.stringify(record.eventName)}`);
+  }
+  const seconds = stream.ApproximateCreationDateTime;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) {
+    throw fail('malformedRecord', 'ApproximateCreationDateTime must be epoch seconds');
+  }
+  const pk = stringKey(stream.Keys, 'PK');
+  const sk = stringKey(stream.Keys, 'SK');
+  if (pk === undefined || sk === undefined) {
+    throw fail('missingKeys', 'Keys must hold string attributes PK and SK');
+  }
+  const entity = parseKey({ PK: pk, SK: sk });
+  if (entity === undefined) {
+    // The key itself may hold an email (EMAIL#…), so only its type prefix is named.
+    throw fail('unknownEntity', `no entity has keys of type ${pk.split('#', 1)[0]}`);
+  }
+  const newImage = image(stream.NewImage, 'NewImage', fail);
+  const oldImage = image(stream.OldImage, 'OldImage', fail);
+  const view = stream.StreamViewType;
+  if (
+    (newImage === undefined &&
+      kind !== 'remove' &&
+      (view === 'NEW_AND_OLD_IMAGES' || view === 'NEW_IMAGE')) ||
+    (oldImage === undefined &&
+      kind !== 'insert' &&
+      (view === 'NEW_AND_OLD_IMAGES' || view === 'OLD_IMAGE'))
+  ) {
+    throw fail('missingImage', `${record.eventName} on a ${view} stream lacks an image`);
+  }
+  const imageType = (newImage ?? oldImage)?.entityType;
+  if (imageType !== undefined && imageType !== entity.entityType) {
+    throw fail(
+      'unknownEntity',
+      `keys say ${entity.entityType} but the image says ${String(imageType)}`,
+    );
+  }
+  const change: {
+    -readonly [K in keyof ChangeEvent]: ChangeEvent[K];
+  } = {
+    kind,
+    keys: { PK: pk, SK: sk },
+    itemKey: itemKeyOf(pk, sk),
+    entityType: entity.entityType,
+    entity,
+    newImage,
+    oldImage,
+    eventID,
+    sequenceNumber,
+    approximateCreationTime: Math.round(seconds * 1000),
+    expiredByTtl: kind === 'remove' && isTtlIdentity(record.userIdentity),
+  };
+  if (record.eventSourceARN !== undefined) change.eventSourceARN = record.eventSourceARN;
+  return change;
+};
+
+/** Decodes a record, returning the {@link DecodeError} instead of throwing it. */
+export const tryDecodeRecord = (record: DynamoDBRecord): ChangeEvent | DecodeError => {
+  try {
+    return decodeRecord(record);
+  } catch (error) {
+    if (error instanceof DecodeError) return error;
+    return new DecodeError(
+      'malformedRecord',
+      String(error),
+      { sequenceNumber: record?.dynamodb?.SequenceNumber, eventID: record?.eventID },
+      { cause: error },
+    );
+  }
+};
+
+/** The decodable changes of an event, in stream order, and the records that failed to decode. */
+export interface DecodedEvent {
+  readonly changes: ChangeEvent[];
+  readonly failures: DecodeError[];
+}
+
+/**
+ * Decodes every record of a Lambda event; a poison pill lands in `failures` and does not
+ * stop the others.
+ *
+ * @example
+ * const { changes, failures } = decodeEvent(event);
+ */
+export const decodeEvent = (event: DynamoDBStreamEvent): DecodedEvent => {
+  const changes: ChangeEvent[] = [];
+  const failures: DecodeError[] = [];
+  for (const record of event.Records) {
+    const decoded = tryDecodeRecord(record);
+    if (decoded instanceof DecodeError) failures.push(decoded);
+    else changes.push(decoded);
+  }
+  return { changes, failures };
+};

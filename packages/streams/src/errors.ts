@@ -1,0 +1,91 @@
+/** Base class of every error the streams package throws; branch on `code`. */
+export class StreamsError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StreamsError';
+    this.code = code;
+  }
+}
+
+/** Why a stream record could not be decoded. */
+export const DecodeFailureReason = {
+  /** No `dynamodb` section, no creation time or no event id. */
+  malformedRecord: 'malformedRecord',
+  missingSequenceNumber: 'missingSequenceNumber',
+  unknownEventName: 'unknownEventName',
+  /** `Keys` lacks a string `PK` or `SK`. */
+  missingKeys: 'missingKeys',
+  /** The key matches no entity of the model. */
+  unknownEntity: 'unknownEntity',
+  /** The image the event name and stream view type promise is absent. */
+  missingImage: 'missingImage',
+  /** An attribute value is not valid DynamoDB JSON. */
+  malformedImage: 'malformedImage',
+} as const;
+
+/** One of the values of {@link DecodeFailureReason}. */
+export type DecodeFailureReason = (typeof DecodeFailureReason)[keyof typeof DecodeFailureReason];
+
+/** A stream record that cannot become a {@link ChangeEvent}: a poison pill. */
+export class DecodeError extends StreamsError {
+  readonly reason: DecodeFailureReason;
+  readonly sequenceNumber: string | undefined;
+  readonly eventID: string | undefined;
+  constructor(
+    reason: DecodeFailureReason,
+    detail: string,
+    record: { sequenceNumber: string | undefined; eventID: string | undefined },
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'stream.decode',
+      `cannot decode stream record ${record.sequenceNumber ?? '(no sequence number)'}: ${reason}: ${detail}`,
+      options,
+    );
+    this.name = 'DecodeError';
+    this.reason = reason;
+    this.sequenceNumber = record.sequenceNumber;
+    this.eventID = record.eventID;
+  }
+}
+
+/** An attribute value that is not valid DynamoDB JSON; {@link DecodeError} wraps it with the record. */
+export class MalformedAttributeError extends StreamsError {
+  readonly path: string;
+  readonly detail: string;
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super('stream.malformedAttribute', `${path || '(value)'}: ${detail}`, options);
+    this.name = 'MalformedAttributeError';
+    this.path = path;
+    this.detail = detail;
+  }
+}
+
+/** A filter pattern uses an operator or shape this evaluator does not implement. */
+export class UnsupportedFilterError extends StreamsError {
+  readonly path: string;
+  readonly operator: string;
+  constructor(path: string, operator: string, detail: string) {
+    super('stream.unsupportedFilter', `filter at ${path || '(root)'}: ${operator}: ${detail}`);
+    this.name = 'UnsupportedFilterError';
+    this.path = path;
+    this.operator = operator;
+  }
+}
+
+/** A batch handler returned something other than `void` or `{ failures }` naming records of its batch. */
+export class InvalidHandlerResultError extends StreamsError {
+  constructor(detail: string) {
+    super('stream.invalidHandlerResult', `batch handler returned an invalid result: ${detail}`);
+    this.name = 'InvalidHandlerResultError';
+  }
+}
+
+/** A batch failed in a way no sequence number can express, so the whole batch must be retried. */
+export class UnreportableFailureError extends StreamsError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super('stream.unreportableFailure', detail, options);
+    this.name = 'UnreportableFailureError';
+  }
+}
