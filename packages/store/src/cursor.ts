@@ -1,0 +1,76 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { InvalidCursorError } from './errors.js';
+
+/** Key attribute names a cursor may carry: the table's and the GSIs' keys, all strings. */
+const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK'] as const;
+
+const cursorSchema = z.strictObject({
+  PK: z.string().min(1),
+  SK: z.string().min(1),
+  GSI1PK: z.string().min(1).optional(),
+  GSI1SK: z.string().min(1).optional(),
+  GSI2PK: z.string().min(1).optional(),
+  GSI2SK: z.string().min(1).optional(),
+});
+
+/** The decoded form of a cursor: the key a Query resumes after. */
+export type CursorKey = z.infer<typeof cursorSchema>;
+
+/**
+ * Turns a Query's LastEvaluatedKey into an opaque cursor, or `undefined` at the last page.
+ *
+ * @example
+ * encodeCursor({ PK: { S: 'USER#u1' }, SK: { S: 'ORDER#...' } }) // 'eyJQSyI6...'
+ */
+export const encodeCursor = (
+  lastEvaluatedKey: Readonly<Record<string, AttributeValue>> | undefined,
+): string | undefined => {
+  if (!lastEvaluatedKey || Object.keys(lastEvaluatedKey).length === 0) return undefined;
+  const plain: Record<string, string> = {};
+  for (const name of KEY_ATTRIBUTES) {
+    const value = lastEvaluatedKey[name]?.S;
+    if (value !== undefined) plain[name] = value;
+  }
+  return Buffer.from(JSON.stringify(plain), 'utf8').toString('base64url');
+};
+
+/**
+ * Decodes and checks a cursor, returning the ExclusiveStartKey to resume from.
+ * `requiredKeys` are exactly the key attributes of the queried index and the table; `partition` pins the
+ * partition the cursor must belong to, so a cursor from another list is refused.
+ *
+ * @example
+ * decodeCursor(cursor, { requiredKeys: ['PK', 'SK'], partition: { name: 'PK', value: 'USER#u1' } })
+ */
+export const decodeCursor = (
+  cursor: string,
+  options: {
+    readonly requiredKeys: readonly (typeof KEY_ATTRIBUTES)[number][];
+    readonly partition: { readonly name: (typeof KEY_ATTRIBUTES)[number]; readonly value: string };
+  },
+): Record<string, AttributeValue> => {
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidCursorError('not base64url');
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch (error) {
+    throw new InvalidCursorError('not JSON', { cause: error });
+  }
+  const parsed = cursorSchema.safeParse(json);
+  if (!parsed.success) throw new InvalidCursorError('unexpected shape', { cause: parsed.error });
+  const key = parsed.data;
+  for (const name of KEY_ATTRIBUTES) {
+    const wanted = options.requiredKeys.includes(name);
+    if (wanted && key[name] === undefined) throw new InvalidCursorError(`missing ${name}`);
+    if (!wanted && key[name] !== undefined) throw new InvalidCursorError(`unexpected ${name}`);
+  }
+  if (key[options.partition.name] !== options.partition.value) {
+    throw new InvalidCursorError('belongs to another list');
+  }
+  const startKey: Record<string, AttributeValue> = {};
+  for (const [name, value] of Object.entries(key)) {
+    if (value !== undefined) startKey[name] = { S: value };
+  }
+  return startKey;
+};
