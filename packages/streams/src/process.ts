@@ -81,10 +81,10 @@ export interface BatchContext {
 }
 
 /** Applies a whole batch at once (bulk request, transaction) and maps sink errors to records. */
-// biome-ignore lint/suspicious/noConfusingVoidType: an async handler that returns nothing is Promise<void>.
 export type BatchHandler = (
   changes: readonly ChangeEvent[],
   ctx: BatchContext,
+  // biome-ignore lint/suspicious/noConfusingVoidType: an async handler that returns nothing is Promise<void>.
 ) => Promise<BatchHandlerResult | undefined | void> | BatchHandlerResult | undefined | void;
 
 /** A record that was not applied, with its error (a {@link DecodeError} for poison pills). */
