@@ -1,0 +1,68 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type LogSink, type MetricsSink, processBatch } from '@pipeline/streams';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { RawImage } from './json.js';
+import { archiveExpired, type RawRecordParts } from './writer.js';
+
+/** Settings of {@link createArchiveConsumer}. */
+export interface ArchiveConsumerOptions {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /**
+   * Key prefix of the archive.
+   * @default ''
+   */
+  readonly prefix?: string;
+  /**
+   * Table name for records whose stream ARN does not name one.
+   * @default the table in each record's eventSourceARN
+   */
+  readonly tableName?: string;
+  /** The function's Powertools Logger. */
+  readonly logger?: LogSink;
+  /** The function's Powertools Metrics; the processor adds batch counts. */
+  readonly metrics?: MetricsSink;
+}
+
+/**
+ * The Lambda handler of the `archive-expired` consumer: archives every TTL expiry of a
+ * batch to S3 and reports, item by item, the records whose object S3 did not
+ * acknowledge. Other removes, inserts and updates are ignored even if a filter lets them
+ * through.
+ *
+ * @example
+ * export const handler = createArchiveConsumer({ s3: new S3Client({}), bucket: 'my-archive', prefix: 'archive' });
+ */
+export const createArchiveConsumer =
+  (options: ArchiveConsumerOptions) =>
+  async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+    const raw = new Map<string, RawRecordParts>();
+    for (const record of event.Records) {
+      if (record.eventID === undefined) continue;
+      raw.set(record.eventID, {
+        oldImage: record.dynamodb?.OldImage as RawImage | undefined,
+        eventSourceARN: record.eventSourceARN,
+      });
+    }
+    return processBatch(
+      event,
+      async (changes, ctx) => {
+        const result = await archiveExpired(changes, (change) => raw.get(change.eventID), {
+          s3: options.s3,
+          bucket: options.bucket,
+          prefix: options.prefix ?? '',
+          tableName: options.tableName,
+        });
+        const records = result.written.reduce((sum, object) => sum + object.records, 0);
+        if (result.written.length > 0) {
+          ctx.logger.info('archived expired items', {
+            objects: result.written.length,
+            records,
+            alreadyPresent: result.written.filter((object) => object.alreadyPresent).length,
+          });
+        }
+        return { failures: result.failures };
+      },
+      { logger: options.logger, metrics: options.metrics },
+    );
+  };

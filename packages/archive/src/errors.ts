@@ -1,0 +1,73 @@
+/** Base class of every error the archive raises. */
+export class ArchiveError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ArchiveError';
+    this.code = code;
+  }
+}
+
+/** S3 did not acknowledge an archive object; its records must be delivered again. */
+export class ArchiveWriteError extends ArchiveError {
+  readonly bucket: string;
+  readonly key: string;
+  constructor(bucket: string, key: string, options?: { cause?: unknown }) {
+    super('archive.writeFailed', `could not write s3://${bucket}/${key}`, options);
+    this.name = 'ArchiveWriteError';
+    this.bucket = bucket;
+    this.key = key;
+  }
+}
+
+/**
+ * An object already exists under a batch's deterministic key but lacks some of the
+ * batch's event ids. Only a hash collision or a foreign writer can cause it.
+ */
+export class ArchiveConflictError extends ArchiveError {
+  readonly bucket: string;
+  readonly key: string;
+  readonly missingEventIds: readonly string[];
+  constructor(bucket: string, key: string, missingEventIds: readonly string[]) {
+    super(
+      'archive.conflict',
+      `s3://${bucket}/${key} exists but lacks ${missingEventIds.length} of the batch's records`,
+    );
+    this.name = 'ArchiveConflictError';
+    this.bucket = bucket;
+    this.key = key;
+    this.missingEventIds = missingEventIds;
+  }
+}
+
+/** An archive object or line is not what the archive writes. */
+export class ArchiveFormatError extends ArchiveError {
+  readonly key: string;
+  constructor(key: string, detail: string, options?: { cause?: unknown }) {
+    super('archive.badFormat', `s3 object ${key}: ${detail}`, options);
+    this.name = 'ArchiveFormatError';
+    this.key = key;
+  }
+}
+
+/** A stream record selected for archiving lacks what an archive record needs. */
+export class ArchiveRecordError extends ArchiveError {
+  readonly eventID: string;
+  readonly sequenceNumber: string;
+  constructor(eventID: string, sequenceNumber: string, detail: string) {
+    super('archive.badRecord', `record ${eventID} (${sequenceNumber}): ${detail}`);
+    this.name = 'ArchiveRecordError';
+    this.eventID = eventID;
+    this.sequenceNumber = sequenceNumber;
+  }
+}
+
+/** Arguments to list or restore are invalid, such as a malformed date range. */
+export class ArchiveQueryError extends ArchiveError {
+  readonly field: string;
+  constructor(field: string, detail: string) {
+    super('archive.badQuery', `${field}: ${detail}`);
+    this.name = 'ArchiveQueryError';
+    this.field = field;
+  }
+}
