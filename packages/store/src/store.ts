@@ -232,11 +232,11 @@ export const createStore = (options: StoreOptions) => {
     return items;
   };
 
-  const listOrdersByUser = (input: ListOrdersByUserInput): Promise<Page<Order>> =>
+  const listOrdersByUser = async (input: ListOrdersByUserInput): Promise<Page<Order>> =>
     queryPage(orderSchema, buildListOrdersByUserParams(tableName, input));
-  const listOrdersByStatus = (input: ListOrdersByStatusInput): Promise<Page<Order>> =>
+  const listOrdersByStatus = async (input: ListOrdersByStatusInput): Promise<Page<Order>> =>
     queryPage(orderSchema, buildListOrdersByStatusParams(tableName, input));
-  const listFlaggedOrders = (input: ListFlaggedOrdersInput = {}): Promise<Page<Order>> =>
+  const listFlaggedOrders = async (input: ListFlaggedOrdersInput = {}): Promise<Page<Order>> =>
     queryPage(orderSchema, buildListFlaggedOrdersParams(tableName, input));
 
   const setFlag = async (input: FlagOrderInput, flagged: boolean): Promise<Order> => {
@@ -481,7 +481,7 @@ export const createStore = (options: StoreOptions) => {
     },
 
     /** A page of the products in one category, by product id. */
-    listProductsByCategory: (input: ListProductsByCategoryInput): Promise<Page<Product>> =>
+    listProductsByCategory: async (input: ListProductsByCategoryInput): Promise<Page<Product>> =>
       queryPage(productSchema, buildListProductsByCategoryParams(tableName, input)),
 
     /** Creates a session that expires `ttlSeconds` from now. */
@@ -536,7 +536,9 @@ export const createStore = (options: StoreOptions) => {
     },
 
     /** A page of a product's views, newest first; `since` defaults to the start of the view lifetime. */
-    listRecentProductViews: (input: ListRecentProductViewsInput): Promise<Page<ProductView>> =>
+    listRecentProductViews: async (
+      input: ListRecentProductViewsInput,
+    ): Promise<Page<ProductView>> =>
       queryPage(
         productViewSchema,
         buildListRecentProductViewsParams(tableName, {
