@@ -1,0 +1,1 @@
+export { compareSequenceNumbers } from '@pipeline/streams';
