@@ -7,13 +7,10 @@ import {
   createStore,
   EmailTakenError,
   InsufficientPointsError,
-  InvalidCursorError,
-  InvalidTransitionError,
   NotFoundError,
   StaleRevisionError,
   type Store,
   toAttributes,
-  ValidationError,
 } from '../src/index.js';
 
 let table: TestTable;
@@ -21,13 +18,6 @@ let store: Store;
 let seq = 0;
 /** A fresh id per test, so tests sharing the table never collide. */
 const id = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${seq++}`;
-
-const line = (productId: string, quantity: number, amount: number, currency = 'EUR') => ({
-  productId,
-  name: `Product ${productId}`,
-  quantity,
-  unitPrice: { amount, currency },
-});
 
 const rawItem = async (key: { PK: string; SK: string }) =>
   (
