@@ -1,0 +1,124 @@
+import { type FilterPattern, pipeline } from '@pipeline/pipeline';
+import { describe, expect, it } from 'vitest';
+import {
+  insertRecord,
+  modifyRecord,
+  orderItem,
+  removeRecord,
+  ttlRemoveRecord,
+  userItem,
+} from '../../../test/support/stream-events.js';
+import { matchesAnyFilter, matchesFilter, UnsupportedFilterError } from '../src/index.js';
+
+const paidOrder = insertRecord(orderItem({ status: 'paid', itemCount: 3 }));
+const onNew = (field: string, type: string, values: unknown[]): FilterPattern => ({
+  dynamodb: { NewImage: { [field]: { [type]: values } } },
+});
+
+describe('matchesFilter', () => {
+  it.each([
+    ['an exact string', onNew('status', 'S', ['paid']), true],
+    ['another exact string', onNew('status', 'S', ['pending']), false],
+    ['any of several values (OR)', onNew('status', 'S', ['pending', 'paid']), true],
+    ['a boolean', onNew('flagged', 'BOOL', [false]), true],
+    ['a number spelled as DynamoDB does', onNew('itemCount', 'N', ['3']), true],
+    ['a number of the wrong JSON type', onNew('itemCount', 'N', [3]), false],
+    [
+      'numeric range on a DynamoDB number',
+      onNew('itemCount', 'N', [{ numeric: ['>', 2, '<=', 3] }]),
+      true,
+    ],
+    ['numeric range that excludes it', onNew('itemCount', 'N', [{ numeric: ['>', 3] }]), false],
+    ['prefix', onNew('SK', 'S', [{ prefix: 'ORDER#' }]), true],
+    ['prefix that differs', onNew('SK', 'S', [{ prefix: 'VIEW#' }]), false],
+    ['suffix', onNew('orderId', 'S', [{ suffix: '1' }]), true],
+    ['equals-ignore-case', onNew('status', 'S', [{ 'equals-ignore-case': 'PAID' }]), true],
+    ['anything-but a value', onNew('status', 'S', [{ 'anything-but': 'cancelled' }]), true],
+    [
+      'anything-but a list holding it',
+      onNew('status', 'S', [{ 'anything-but': ['paid', 'shipped'] }]),
+      false,
+    ],
+    ['anything-but a prefix', onNew('SK', 'S', [{ 'anything-but': { prefix: 'ORDER#' } }]), false],
+    [
+      'exists on a present attribute',
+      { dynamodb: { NewImage: { status: [{ exists: true }] } } },
+      true,
+    ],
+    [
+      'exists false on a present attribute',
+      { dynamodb: { NewImage: { status: [{ exists: false }] } } },
+      false,
+    ],
+    [
+      'exists false on an absent attribute',
+      { dynamodb: { NewImage: { GSI2PK: [{ exists: false }] } } },
+      true,
+    ],
+    ['anything-but on an absent attribute', onNew('GSI2PK', 'S', [{ 'anything-but': 'x' }]), false],
+    ['the event name', { eventName: ['INSERT'] }, true],
+    [
+      'AND across fields, one failing',
+      { eventName: ['INSERT'], ...onNew('status', 'S', ['shipped']) },
+      false,
+    ],
+    ['null', { userIdentity: [null] }, false],
+  ] as const)('evaluates %s', (_, pattern, expected) => {
+    expect(matchesFilter(pattern as FilterPattern, paidOrder)).toBe(expected);
+  });
+
+  it('matches an array value when any element matches, as Lambda does for sets', () => {
+    const tagged = insertRecord({ ...userItem(), tags: new Set(['beta', 'vip']) });
+
+    expect(matchesFilter(onNew('tags', 'SS', ['vip']), tagged)).toBe(true);
+    expect(matchesFilter(onNew('tags', 'SS', ['gold']), tagged)).toBe(false);
+    expect(matchesFilter(onNew('tags', 'SS', [{ prefix: 'be' }]), tagged)).toBe(true);
+  });
+
+  it.each([
+    ['wildcard', onNew('status', 'S', [{ wildcard: 'p*' }])],
+    ['cidr', onNew('status', 'S', [{ cidr: '10.0.0.0/8' }])],
+    ['$or', { $or: [{ eventName: ['INSERT'] }] } as unknown as FilterPattern],
+    ['an empty list', onNew('status', 'S', [])],
+    ['two operators in one object', onNew('status', 'S', [{ prefix: 'p', suffix: 'd' }])],
+    ['a bare scalar field', { eventName: 'INSERT' } as unknown as FilterPattern],
+  ])('refuses %s with a typed error instead of ignoring it', (_, pattern) => {
+    // The unsupported part sits behind a field that fails first, so only validation can catch it.
+    const record = removeRecord(orderItem());
+
+    expect(() => matchesFilter(pattern, record)).toThrow(UnsupportedFilterError);
+  });
+});
+
+describe('the pipeline definition filters', () => {
+  const consumer = (name: string) => pipeline.find((candidate) => candidate.name === name)!;
+
+  it('lets only service-identity removes through to the archive consumer', () => {
+    const { filters } = consumer('archive-expired');
+
+    expect(matchesAnyFilter(filters, ttlRemoveRecord(orderItem()))).toBe(true);
+    expect(matchesAnyFilter(filters, removeRecord(orderItem()))).toBe(false);
+    expect(matchesAnyFilter(filters, insertRecord(orderItem()))).toBe(false);
+    expect(
+      matchesAnyFilter(
+        filters,
+        removeRecord(orderItem(), { userIdentity: { type: 'Service', principalId: 'x' } }),
+      ),
+    ).toBe(false);
+  });
+
+  it('matches entity filters on the new image or, for removes, the old image', () => {
+    const { filters } = consumer('sync-search');
+    const session = { PK: 'SESSION#s1', SK: 'METADATA', entityType: 'Session', sessionId: 's1' };
+
+    expect(matchesAnyFilter(filters, insertRecord(orderItem()))).toBe(true);
+    expect(matchesAnyFilter(filters, modifyRecord(userItem(), userItem({ rev: 2 })))).toBe(true);
+    expect(matchesAnyFilter(filters, removeRecord(userItem()))).toBe(true);
+    expect(matchesAnyFilter(filters, insertRecord(session))).toBe(false);
+    expect(matchesAnyFilter(filters, ttlRemoveRecord(session))).toBe(false);
+  });
+
+  it('lets every record through when a consumer has no filters', () => {
+    expect(matchesAnyFilter([], insertRecord(orderItem()))).toBe(true);
+  });
+});
