@@ -1,0 +1,353 @@
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Order } from '@pipeline/model';
+import { describe, expect, it } from 'vitest';
+import {
+  buildCreateOrderParams,
+  buildDeleteOrderParams,
+  buildGetOrderParams,
+  buildGetOrderRefParams,
+  buildListFlaggedOrdersParams,
+  buildListOrderItemsParams,
+  buildListOrdersByStatusParams,
+  buildListOrdersByUserParams,
+  buildSetOrderFlagParams,
+  buildUpdateOrderStatusParams,
+  encodeCursor,
+  InvalidCursorError,
+  InvalidTransitionError,
+  MAX_ORDER_LINES,
+  toAttributes,
+  ValidationError,
+} from '../src/index.js';
+
+const now = new Date('2024-05-01T10:00:00.000Z');
+const at = now.toISOString();
+const rev = now.getTime() * 1000;
+const plain = (attributes: object | undefined) =>
+  unmarshall((attributes ?? {}) as Parameters<typeof unmarshall>[0]);
+const line = (productId: string, quantity: number, amount: number, currency = 'EUR') => ({
+  productId,
+  name: `Product ${productId}`,
+  quantity,
+  unitPrice: { amount, currency },
+});
+
+const order: Order = {
+  entityType: 'Order',
+  orderId: 'o1',
+  userId: 'u1',
+  status: 'pending',
+  total: { amount: 100, currency: 'EUR' },
+  itemCount: 1,
+  flagged: false,
+  createdAt: '2024-04-01T00:00:00.000Z',
+  updatedAt: '2024-04-01T00:00:00.000Z',
+  rev: 42,
+};
+const orderKey = { PK: { S: 'USER#u1' }, SK: { S: 'ORDER#2024-04-01T00:00:00.000Z#o1' } };
+
+describe('buildCreateOrderParams', () => {
+  it('checks the user, then puts the order, its ref and each line only if absent', () => {
+    const params = buildCreateOrderParams(
+      't',
+      { userId: 'u1', orderId: 'o1', items: [line('p1', 2, 150), line('p2', 1, 999)] },
+      now,
+    );
+
+    const [check, put, ref, ...lines] = params.TransactItems ?? [];
+    expect(check?.ConditionCheck).toMatchObject({
+      Key: { PK: { S: 'USER#u1' }, SK: { S: 'PROFILE' } },
+      ConditionExpression: 'attribute_exists(#pk)',
+    });
+    expect(plain(put?.Put?.Item)).toEqual({
+      PK: 'USER#u1',
+      SK: `ORDER#${at}#o1`,
+      GSI1PK: 'STATUS#pending',
+      GSI1SK: `ORDER#${at}#o1`,
+      entityType: 'Order',
+      orderId: 'o1',
+      userId: 'u1',
+      status: 'pending',
+      total: { amount: 1299, currency: 'EUR' },
+      itemCount: 2,
+      flagged: false,
+      createdAt: at,
+      updatedAt: at,
+      rev,
+    });
+    expect(plain(ref?.Put?.Item)).toEqual({
+      PK: 'ORDER#o1',
+      SK: 'REF',
+      entityType: 'OrderRef',
+      orderId: 'o1',
+      userId: 'u1',
+      createdAt: at,
+      updatedAt: at,
+      rev,
+    });
+    expect(lines.map((action) => plain(action.Put?.Item))).toEqual([
+      {
+        PK: 'ORDER#o1',
+        SK: 'ITEM#p1',
+        entityType: 'OrderItem',
+        orderId: 'o1',
+        ...line('p1', 2, 150),
+        createdAt: at,
+        updatedAt: at,
+        rev,
+      },
+      {
+        PK: 'ORDER#o1',
+        SK: 'ITEM#p2',
+        entityType: 'OrderItem',
+        orderId: 'o1',
+        ...line('p2', 1, 999),
+        createdAt: at,
+        updatedAt: at,
+        rev,
+      },
+    ]);
+    for (const action of [put, ref, ...lines])
+      expect(action?.Put?.ConditionExpression).toBe('attribute_not_exists(#pk)');
+  });
+
+  it.each([
+    [{ items: [] }, 'items'],
+    [{ items: [line('p1', 1, 1.5)] }, 'items.0.unitPrice.amount'],
+    [{ items: [line('p1', 0, 1)] }, 'items.0.quantity'],
+    [{ items: [line('p1', 1, -1)] }, 'items.0.unitPrice.amount'],
+    [{ items: [line('p1', 1, 1, 'eur')] }, 'items.0.unitPrice.currency'],
+    [{ items: [line('p1', 1, 1), line('p1', 1, 1)] }, 'items.1.productId'],
+    [{ items: [line('p1', 1, 1), line('p2', 1, 1, 'USD')] }, 'items.1.unitPrice.currency'],
+    [{ items: [line('p1', 10_000, Number.MAX_SAFE_INTEGER)] }, 'items'],
+    [
+      { items: Array.from({ length: MAX_ORDER_LINES + 1 }, (_, index) => line(`p${index}`, 1, 1)) },
+      'items',
+    ],
+    [{ orderId: 'o 1', items: [line('p1', 1, 1)] }, 'orderId'],
+  ])('refuses %#, naming %s', (change, field) => {
+    const input = { userId: 'u1', orderId: 'o1', ...change };
+    expect(() => buildCreateOrderParams('t', input, now)).toThrow(ValidationError);
+    expect(() => buildCreateOrderParams('t', input, now)).toThrow(
+      expect.objectContaining({ field }),
+    );
+  });
+});
+
+describe('order reads', () => {
+  it('reads the ref, then the order, both strongly consistent', () => {
+    expect(buildGetOrderRefParams('t', 'o1')).toEqual({
+      TableName: 't',
+      Key: { PK: { S: 'ORDER#o1' }, SK: { S: 'REF' } },
+      ConsistentRead: true,
+    });
+    expect(buildGetOrderParams('t', order)).toEqual({
+      TableName: 't',
+      Key: orderKey,
+      ConsistentRead: true,
+    });
+  });
+
+  it('queries the lines of an order, resuming from a start key', () => {
+    const startKey = toAttributes({ PK: 'ORDER#o1', SK: 'ITEM#p1' });
+
+    expect(buildListOrderItemsParams('t', 'o1', startKey)).toEqual({
+      TableName: 't',
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': 'PK', '#sk': 'SK' },
+      ExpressionAttributeValues: { ':pk': { S: 'ORDER#o1' }, ':prefix': { S: 'ITEM#' } },
+      ConsistentRead: true,
+      ExclusiveStartKey: startKey,
+    });
+  });
+
+  it("queries a user's orders newest first", () => {
+    expect(buildListOrdersByUserParams('t', { userId: 'u1' })).toEqual({
+      TableName: 't',
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': 'PK', '#sk': 'SK' },
+      ExpressionAttributeValues: { ':pk': { S: 'USER#u1' }, ':prefix': { S: 'ORDER#' } },
+      ScanIndexForward: false,
+      Limit: 25,
+    });
+  });
+
+  it.each([
+    [
+      { from: '2024-01-01T00:00:00.000Z', to: '2024-01-31T23:59:59.999Z' },
+      'ORDER#2024-01-01T00:00:00.000Z',
+      'ORDER#2024-01-31T23:59:59.999Z#~',
+    ],
+    [{ from: '2024-01-01T00:00:00.000Z' }, 'ORDER#2024-01-01T00:00:00.000Z', 'ORDER#~'],
+    [{ to: '2024-01-31T23:59:59.999Z' }, 'ORDER#', 'ORDER#2024-01-31T23:59:59.999Z#~'],
+  ])('bounds a date range %o inclusively on the sort key', (range, low, high) => {
+    const params = buildListOrdersByUserParams('t', { userId: 'u1', ...range });
+
+    expect(params.KeyConditionExpression).toBe('#pk = :pk AND #sk BETWEEN :low AND :high');
+    expect(plain(params.ExpressionAttributeValues)).toEqual({
+      ':pk': 'USER#u1',
+      ':low': low,
+      ':high': high,
+    });
+  });
+
+  it('resumes from a cursor of the same user, and refuses one of another user or a bad range', () => {
+    const cursor = encodeCursor(toAttributes({ PK: 'USER#u1', SK: 'ORDER#2024#o1' }))!;
+
+    expect(buildListOrdersByUserParams('t', { userId: 'u1', cursor, limit: 5 })).toMatchObject({
+      Limit: 5,
+      ExclusiveStartKey: { PK: { S: 'USER#u1' }, SK: { S: 'ORDER#2024#o1' } },
+    });
+    expect(() => buildListOrdersByUserParams('t', { userId: 'u2', cursor })).toThrow(
+      InvalidCursorError,
+    );
+    expect(() =>
+      buildListOrdersByUserParams('t', {
+        userId: 'u1',
+        from: '2024-02-01T00:00:00.000Z',
+        to: '2024-01-01T00:00:00.000Z',
+      }),
+    ).toThrow(ValidationError);
+    expect(() => buildListOrdersByUserParams('t', { userId: 'u1', from: '2024-02-01' })).toThrow(
+      ValidationError,
+    );
+    expect(() => buildListOrdersByUserParams('t', { userId: 'u1', limit: 0 })).toThrow(
+      ValidationError,
+    );
+  });
+
+  it('queries GSI1 for a status, newest first, with index cursors', () => {
+    const cursor = encodeCursor(
+      toAttributes({ PK: 'USER#u1', SK: 'ORDER#x', GSI1PK: 'STATUS#paid', GSI1SK: 'ORDER#x' }),
+    )!;
+
+    expect(buildListOrdersByStatusParams('t', { status: 'paid', cursor })).toEqual({
+      TableName: 't',
+      IndexName: 'GSI1',
+      KeyConditionExpression: '#gsi1pk = :gsi1pk',
+      ExpressionAttributeNames: { '#gsi1pk': 'GSI1PK' },
+      ExpressionAttributeValues: { ':gsi1pk': { S: 'STATUS#paid' } },
+      ScanIndexForward: false,
+      Limit: 25,
+      ExclusiveStartKey: toAttributes({
+        PK: 'USER#u1',
+        SK: 'ORDER#x',
+        GSI1PK: 'STATUS#paid',
+        GSI1SK: 'ORDER#x',
+      }),
+    });
+    expect(() => buildListOrdersByStatusParams('t', { status: 'pending', cursor })).toThrow(
+      InvalidCursorError,
+    );
+    expect(() => buildListOrdersByStatusParams('t', { status: 'lost' as 'paid' })).toThrow(
+      ValidationError,
+    );
+  });
+
+  it('queries the sparse GSI2 for flagged orders, newest first', () => {
+    expect(buildListFlaggedOrdersParams('t', { limit: 10 })).toEqual({
+      TableName: 't',
+      IndexName: 'GSI2',
+      KeyConditionExpression: '#gsi2pk = :gsi2pk',
+      ExpressionAttributeNames: { '#gsi2pk': 'GSI2PK' },
+      ExpressionAttributeValues: { ':gsi2pk': { S: 'FLAGGED' } },
+      ScanIndexForward: false,
+      Limit: 10,
+    });
+  });
+});
+
+describe('buildUpdateOrderStatusParams', () => {
+  it('sets the status and GSI1 partition together, conditional on revision and current status', () => {
+    expect(buildUpdateOrderStatusParams('t', order, { expectedRev: 42, to: 'paid' }, now)).toEqual({
+      TableName: 't',
+      Key: orderKey,
+      UpdateExpression:
+        'SET #status = :to, #gsi1pk = :gsi1pk, #updatedAt = :updatedAt, #rev = :rev',
+      ConditionExpression: '#rev = :expectedRev AND #status = :from',
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        '#gsi1pk': 'GSI1PK',
+        '#updatedAt': 'updatedAt',
+        '#rev': 'rev',
+      },
+      ExpressionAttributeValues: toAttributes({
+        ':to': 'paid',
+        ':from': 'pending',
+        ':gsi1pk': 'STATUS#paid',
+        ':updatedAt': at,
+        ':rev': rev,
+        ':expectedRev': 42,
+      }),
+      ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  });
+
+  it.each([
+    ['pending', 'paid', true],
+    ['pending', 'cancelled', true],
+    ['paid', 'shipped', true],
+    ['paid', 'cancelled', true],
+    ['shipped', 'delivered', true],
+    ['pending', 'shipped', false],
+    ['pending', 'delivered', false],
+    ['paid', 'pending', false],
+    ['shipped', 'cancelled', false],
+    ['delivered', 'cancelled', false],
+    ['cancelled', 'paid', false],
+    ['paid', 'paid', false],
+  ] as const)('from %s to %s is allowed: %s', (from, to, allowed) => {
+    const build = () =>
+      buildUpdateOrderStatusParams('t', { ...order, status: from }, { expectedRev: 42, to }, now);
+    if (allowed) expect(build).not.toThrow();
+    else expect(build).toThrow(InvalidTransitionError);
+  });
+});
+
+describe('buildSetOrderFlagParams', () => {
+  it('flags by setting the GSI2 keys', () => {
+    const params = buildSetOrderFlagParams('t', order, { expectedRev: 42, flagged: true }, now);
+
+    expect(params.UpdateExpression).toBe(
+      'SET #flagged = :flagged, #updatedAt = :updatedAt, #rev = :rev, #gsi2pk = :gsi2pk, #gsi2sk = :gsi2sk',
+    );
+    expect(params.ConditionExpression).toBe('#rev = :expectedRev');
+    expect(plain(params.ExpressionAttributeValues)).toEqual({
+      ':flagged': true,
+      ':updatedAt': at,
+      ':rev': rev,
+      ':expectedRev': 42,
+      ':gsi2pk': 'FLAGGED',
+      ':gsi2sk': 'ORDER#2024-04-01T00:00:00.000Z#o1',
+    });
+  });
+
+  it('unflags by removing the GSI2 keys, keeping the index sparse', () => {
+    const params = buildSetOrderFlagParams('t', order, { expectedRev: 42, flagged: false }, now);
+
+    expect(params.UpdateExpression).toBe(
+      'SET #flagged = :flagged, #updatedAt = :updatedAt, #rev = :rev REMOVE #gsi2pk, #gsi2sk',
+    );
+    expect(plain(params.ExpressionAttributeValues)).toEqual({
+      ':flagged': false,
+      ':updatedAt': at,
+      ':rev': rev,
+      ':expectedRev': 42,
+    });
+  });
+});
+
+describe('buildDeleteOrderParams', () => {
+  it('deletes the order at the expected revision with its ref and lines', () => {
+    const params = buildDeleteOrderParams('t', order, ['p1', 'p2'], 42);
+
+    expect(params.TransactItems?.map((action) => plain(action.Delete?.Key))).toEqual([
+      { PK: 'USER#u1', SK: 'ORDER#2024-04-01T00:00:00.000Z#o1' },
+      { PK: 'ORDER#o1', SK: 'REF' },
+      { PK: 'ORDER#o1', SK: 'ITEM#p1' },
+      { PK: 'ORDER#o1', SK: 'ITEM#p2' },
+    ]);
+    expect(params.TransactItems?.[0]?.Delete?.ConditionExpression).toBe('#rev = :expectedRev');
+  });
+});

@@ -1,0 +1,250 @@
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { User } from '@pipeline/model';
+import { describe, expect, it } from 'vitest';
+import {
+  buildCreateUserParams,
+  buildDeleteUserParams,
+  buildGetUserByEmailParams,
+  buildGetUserParams,
+  buildTransferPointsParams,
+  buildUpdateUserParams,
+  ValidationError,
+} from '../src/index.js';
+
+const now = new Date('2024-05-01T10:00:00.000Z');
+const rev = now.getTime() * 1000;
+const plain = (attributes: object | undefined) =>
+  unmarshall((attributes ?? {}) as Parameters<typeof unmarshall>[0]);
+
+const ada: User = {
+  entityType: 'User',
+  userId: 'u1',
+  email: 'ada@example.com',
+  name: 'Ada',
+  loyaltyPoints: 10,
+  createdAt: '2024-01-01T00:00:00.000Z',
+  updatedAt: '2024-01-01T00:00:00.000Z',
+  rev: 5,
+};
+
+describe('buildCreateUserParams', () => {
+  it('puts the profile and the email guard, each only if absent', () => {
+    const params = buildCreateUserParams(
+      't',
+      { userId: 'u1', email: ' Ada@Example.COM ', name: 'Ada' },
+      now,
+    );
+
+    const [profile, guard] = params.TransactItems ?? [];
+    expect(plain(profile?.Put?.Item)).toEqual({
+      PK: 'USER#u1',
+      SK: 'PROFILE',
+      GSI1PK: 'EMAIL#ada@example.com',
+      GSI1SK: 'PROFILE',
+      entityType: 'User',
+      userId: 'u1',
+      email: 'ada@example.com',
+      name: 'Ada',
+      loyaltyPoints: 0,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      rev,
+    });
+    expect(plain(guard?.Put?.Item)).toEqual({
+      PK: 'EMAIL#ada@example.com',
+      SK: 'EMAIL',
+      entityType: 'EmailGuard',
+      email: 'ada@example.com',
+      userId: 'u1',
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      rev,
+    });
+    for (const action of [profile, guard]) {
+      expect(action?.Put).toMatchObject({
+        TableName: 't',
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': 'PK' },
+      });
+    }
+  });
+
+  it.each([
+    [{ userId: 'u#1', email: 'a@example.com', name: 'A' }, 'userId'],
+    [{ userId: 'u1', email: 'not-an-email', name: 'A' }, 'email'],
+    [{ userId: 'u1', email: 'a@example.com', name: ' ' }, 'name'],
+    [{ userId: 'u1', email: 'a@example.com', name: 'A', loyaltyPoints: 1.5 }, 'loyaltyPoints'],
+  ])('refuses %o naming the field %s', (input, field) => {
+    expect(() => buildCreateUserParams('t', input, now)).toThrow(ValidationError);
+    try {
+      buildCreateUserParams('t', input, now);
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'store.validation', field });
+    }
+  });
+});
+
+describe('reads', () => {
+  it('reads a user by id with strong consistency', () => {
+    expect(buildGetUserParams('t', 'u1')).toEqual({
+      TableName: 't',
+      Key: { PK: { S: 'USER#u1' }, SK: { S: 'PROFILE' } },
+      ConsistentRead: true,
+    });
+  });
+
+  it('queries GSI1 for a user by lower-cased email, with aliased names', () => {
+    expect(buildGetUserByEmailParams('t', 'Ada@Example.com')).toEqual({
+      TableName: 't',
+      IndexName: 'GSI1',
+      KeyConditionExpression: '#gsi1pk = :gsi1pk AND #gsi1sk = :gsi1sk',
+      ExpressionAttributeNames: { '#gsi1pk': 'GSI1PK', '#gsi1sk': 'GSI1SK' },
+      ExpressionAttributeValues: {
+        ':gsi1pk': { S: 'EMAIL#ada@example.com' },
+        ':gsi1sk': { S: 'PROFILE' },
+      },
+    });
+  });
+
+  it('refuses an invalid id or email', () => {
+    expect(() => buildGetUserParams('t', '')).toThrow(ValidationError);
+    expect(() => buildGetUserByEmailParams('t', 'nope')).toThrow(ValidationError);
+  });
+});
+
+describe('buildUpdateUserParams', () => {
+  it('changes the name alone in one conditional update with a higher revision', () => {
+    const params = buildUpdateUserParams(
+      't',
+      ada,
+      { userId: 'u1', expectedRev: 5, name: 'Ada L' },
+      now,
+    );
+
+    expect(params.TransactItems).toHaveLength(1);
+    const update = params.TransactItems?.[0]?.Update;
+    expect(update?.ConditionExpression).toBe('#rev = :expectedRev');
+    expect(update?.UpdateExpression).toBe(
+      'SET #name = :name, #email = :email, #gsi1pk = :gsi1pk, #updatedAt = :updatedAt, #rev = :rev',
+    );
+    expect(plain(update?.ExpressionAttributeValues)).toEqual({
+      ':name': 'Ada L',
+      ':email': 'ada@example.com',
+      ':gsi1pk': 'EMAIL#ada@example.com',
+      ':updatedAt': now.toISOString(),
+      ':rev': rev,
+      ':expectedRev': 5,
+    });
+  });
+
+  it('moves the guard with a new email: delete the old one if still ours, put the new one if free', () => {
+    const params = buildUpdateUserParams(
+      't',
+      ada,
+      { userId: 'u1', expectedRev: 5, email: 'New@Example.com' },
+      now,
+    );
+
+    const [update, release, reserve] = params.TransactItems ?? [];
+    expect(plain(update?.Update?.ExpressionAttributeValues)).toMatchObject({
+      ':email': 'new@example.com',
+      ':gsi1pk': 'EMAIL#new@example.com',
+    });
+    expect(release?.Delete).toMatchObject({
+      Key: { PK: { S: 'EMAIL#ada@example.com' }, SK: { S: 'EMAIL' } },
+      ConditionExpression: '#userId = :userId',
+      ExpressionAttributeValues: { ':userId': { S: 'u1' } },
+    });
+    expect(plain(reserve?.Put?.Item)).toMatchObject({
+      PK: 'EMAIL#new@example.com',
+      SK: 'EMAIL',
+      userId: 'u1',
+      entityType: 'EmailGuard',
+    });
+    expect(reserve?.Put?.ConditionExpression).toBe('attribute_not_exists(#pk)');
+  });
+
+  it('raises the revision past the expected one when the clock lags behind it', () => {
+    const params = buildUpdateUserParams(
+      't',
+      { ...ada, rev: rev + 7 },
+      { userId: 'u1', expectedRev: rev + 7, name: 'X' },
+      now,
+    );
+
+    expect(plain(params.TransactItems?.[0]?.Update?.ExpressionAttributeValues)[':rev']).toBe(
+      rev + 8,
+    );
+  });
+
+  it('refuses an update that changes nothing', () => {
+    expect(() => buildUpdateUserParams('t', ada, { userId: 'u1', expectedRev: 5 }, now)).toThrow(
+      ValidationError,
+    );
+  });
+});
+
+describe('buildDeleteUserParams', () => {
+  it('deletes the profile at the expected revision and the guard only if it is the user’s', () => {
+    const params = buildDeleteUserParams('t', ada, 5);
+
+    expect(params.TransactItems).toEqual([
+      {
+        Delete: {
+          TableName: 't',
+          Key: { PK: { S: 'USER#u1' }, SK: { S: 'PROFILE' } },
+          ConditionExpression: '#rev = :expectedRev',
+          ExpressionAttributeNames: { '#rev': 'rev' },
+          ExpressionAttributeValues: { ':expectedRev': { N: '5' } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      {
+        Delete: {
+          TableName: 't',
+          Key: { PK: { S: 'EMAIL#ada@example.com' }, SK: { S: 'EMAIL' } },
+          ConditionExpression: '#userId = :userId',
+          ExpressionAttributeNames: { '#userId': 'userId' },
+          ExpressionAttributeValues: { ':userId': { S: 'u1' } },
+        },
+      },
+    ]);
+  });
+});
+
+describe('buildTransferPointsParams', () => {
+  it('debits the sender only if the balance covers it and credits an existing receiver', () => {
+    const params = buildTransferPointsParams('t', { from: 'u1', to: 'u2', points: 25 }, now);
+
+    const [debit, credit] = params.TransactItems ?? [];
+    expect(debit?.Update).toMatchObject({
+      Key: { PK: { S: 'USER#u1' }, SK: { S: 'PROFILE' } },
+      UpdateExpression:
+        'SET #points = #points - :points, #rev = #rev + :one, #updatedAt = :updatedAt',
+      ConditionExpression: 'attribute_exists(#pk) AND #points >= :points',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    expect(credit?.Update).toMatchObject({
+      Key: { PK: { S: 'USER#u2' }, SK: { S: 'PROFILE' } },
+      UpdateExpression:
+        'SET #points = #points + :points, #rev = #rev + :one, #updatedAt = :updatedAt',
+      ConditionExpression: 'attribute_exists(#pk)',
+    });
+    expect(plain(debit?.Update?.ExpressionAttributeValues)).toEqual({
+      ':points': 25,
+      ':one': 1,
+      ':updatedAt': now.toISOString(),
+    });
+  });
+
+  it.each([
+    [{ from: 'u1', to: 'u1', points: 1 }, 'to'],
+    [{ from: 'u1', to: 'u2', points: 0 }, 'points'],
+    [{ from: 'u1', to: 'u2', points: 2.5 }, 'points'],
+    [{ from: 'u1', to: 'u2', points: -3 }, 'points'],
+  ])('refuses %o', (input, field) => {
+    expect(() => buildTransferPointsParams('t', input, now)).toThrow(
+      expect.objectContaining({ field }),
+    );
+  });
+});
