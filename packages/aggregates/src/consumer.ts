@@ -68,7 +68,7 @@ export const createAggregatesConsumer = (
         metrics?.addMetric(AggregatesMetric.counterWrites, 'Count', result.counterWrites);
         metrics?.addMetric(AggregatesMetric.transactions, 'Count', result.transactions);
         if (result.skips.stale > 0)
-          ctx.logger.info('refused records older than the applied state', {
+          ctx.logger.debug('refused records older than the applied state', {
             stale: result.skips.stale,
           });
         return { failures: result.failures };

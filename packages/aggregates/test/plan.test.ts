@@ -8,17 +8,26 @@ import {
   contributionOf,
   lifetimePart,
   planBatch,
-  shardFor,
   type SourceChange,
+  shardFor,
 } from '../src/index.js';
 import { MemoryAggregates, order, put, remove, seq, view } from './support.js';
 
 const plan = (changes: SourceChange[], memory = new MemoryAggregates()) =>
-  planBatch(changes, { declarations: aggregates, states: memory.states, now: 1_700_000_000, replayHorizonSeconds: 3600 });
+  planBatch(changes, {
+    declarations: aggregates,
+    states: memory.states,
+    now: 1_700_000_000,
+    replayHorizonSeconds: 3600,
+  });
 
 describe('contributions', () => {
   it('counts an order in its status, its creation day and its user, in minor units', () => {
-    const contribution = contributionOf(aggregates, 'Order', order({ status: 'paid', amount: 1999 }));
+    const contribution = contributionOf(
+      aggregates,
+      'Order',
+      order({ status: 'paid', amount: 1999 }),
+    );
     expect(contribution).toEqual(
       new Map([
         [cellId('orders-by-status', 'paid', 'orders'), 1n],
@@ -37,12 +46,17 @@ describe('contributions', () => {
   });
 
   it('refuses a float amount rather than rounding it', () => {
-    expect(() => contributionOf(aggregates, 'Order', order({ amount: 0.1 }))).toThrow(/integer minor units/);
+    expect(() => contributionOf(aggregates, 'Order', order({ amount: 0.1 }))).toThrow(
+      /integer minor units/,
+    );
   });
 
   it('sums 0.10 + 0.20 as exactly 30 minor units, and sums beyond 2^53 exactly', () => {
     const memory = new MemoryAggregates();
-    memory.apply([put(order({ orderId: 'a', amount: 10 })), put(order({ orderId: 'b', amount: 20 }))]);
+    memory.apply([
+      put(order({ orderId: 'a', amount: 10 })),
+      put(order({ orderId: 'b', amount: 20 })),
+    ]);
     expect(memory.live.get(cellId('daily-orders', '2024-05-01', 'revenue#EUR'))).toBe(30n);
     memory.apply(
       ['c', 'd', 'e'].map((orderId) => put(order({ orderId, amount: Number.MAX_SAFE_INTEGER }))),
@@ -79,7 +93,9 @@ describe('planBatch', () => {
     const result = plan([put(pending), put(paid, pending), put(shipped, paid)]);
     expect(result.items).toHaveLength(1);
     expect(result.skips.coalesced).toBe(2);
-    expect(result.items[0]?.liveDelta.get(cellId('orders-by-status', 'shipped', 'orders'))).toBe(1n);
+    expect(result.items[0]?.liveDelta.get(cellId('orders-by-status', 'shipped', 'orders'))).toBe(
+      1n,
+    );
   });
 
   it('corrects a lost record with the next one: the delta is against the stored contribution', () => {
@@ -131,7 +147,10 @@ describe('buildTransactions', () => {
     const [transaction, ...rest] = buildTransactions(plan(batch).items, options);
     expect(rest).toEqual([]);
     // 90 views of one product on one day: two counters, each +90, beside the generation check and 90 states.
-    expect(transaction?.counterWrites.map((write) => [...write.deltas.values()])).toEqual([[90n], [90n]]);
+    expect(transaction?.counterWrites.map((write) => [...write.deltas.values()])).toEqual([
+      [90n],
+      [90n],
+    ]);
     expect(transaction?.transactItems).toHaveLength(1 + 90 + 2);
   });
 
@@ -144,10 +163,13 @@ describe('buildTransactions', () => {
     for (const transaction of transactions) {
       expect(transaction.transactItems.length).toBeLessThanOrEqual(100);
       const ownRevenue = transaction.items.reduce(
-        (sum, item) => sum + (item.liveDelta.get(cellId('daily-orders', '2024-05-01', 'revenue#EUR')) ?? 0n),
+        (sum, item) =>
+          sum + (item.liveDelta.get(cellId('daily-orders', '2024-05-01', 'revenue#EUR')) ?? 0n),
         0n,
       );
-      const written = transaction.counterWrites.find((write) => write.key.PK === 'G0#DAY')?.deltas.get('revenue#EUR');
+      const written = transaction.counterWrites
+        .find((write) => write.key.PK === 'G0#DAY')
+        ?.deltas.get('revenue#EUR');
       expect(written ?? 0n).toBe(ownRevenue);
     }
   });
@@ -165,7 +187,10 @@ const histories = fc
   .array(
     fc.record({
       kind: fc.constantFrom('order', 'view'),
-      steps: fc.array(fc.constantFrom('pending', 'paid', 'shipped', 'cancelled', 'remove'), { minLength: 1, maxLength: 4 }),
+      steps: fc.array(fc.constantFrom('pending', 'paid', 'shipped', 'cancelled', 'remove'), {
+        minLength: 1,
+        maxLength: 4,
+      }),
       amount: fc.integer({ min: 0, max: 10_000 }),
     }),
     { minLength: 1, maxLength: 6 },
@@ -175,7 +200,12 @@ const histories = fc
       item.steps.map((step) => {
         const image =
           item.kind === 'order'
-            ? order({ orderId: `o${index}`, userId: `u${index % 2}`, status: step === 'remove' ? 'paid' : step, amount: item.amount })
+            ? order({
+                orderId: `o${index}`,
+                userId: `u${index % 2}`,
+                status: step === 'remove' ? 'paid' : step,
+                amount: item.amount,
+              })
             : view({ viewId: `v${index}`, productId: `p${index % 3}` });
         return step === 'remove' ? remove(image) : put(image);
       }),
@@ -185,32 +215,37 @@ const histories = fc
 describe('replay property', () => {
   it('leaves the aggregates equal to one in-order delivery under any duplicates, prefixes and reordering', () => {
     fc.assert(
-      fc.property(histories, fc.array(fc.nat(), { minLength: 1, maxLength: 30 }), (items, picks) => {
-        const inOrder = new MemoryAggregates();
-        for (const records of items) for (const record of records) inOrder.apply([record]);
+      fc.property(
+        histories,
+        fc.array(fc.nat(), { minLength: 1, maxLength: 30 }),
+        (items, picks) => {
+          const inOrder = new MemoryAggregates();
+          for (const records of items) for (const record of records) inOrder.apply([record]);
 
-        const replayed = new MemoryAggregates();
-        const all = items.flat();
-        // Replay arbitrary prefixes and single records, in any order, then the whole stream once.
-        for (const pick of picks) {
-          const cut = pick % (all.length + 1);
-          replayed.apply(pick % 2 === 0 ? all.slice(0, cut) : all.slice(cut, cut + 1));
-        }
-        replayed.apply(all);
-        replayed.apply(all);
+          const replayed = new MemoryAggregates();
+          const all = items.flat();
+          // Replay arbitrary prefixes and single records, in any order, then the whole stream once.
+          for (const pick of picks) {
+            const cut = pick % (all.length + 1);
+            replayed.apply(pick % 2 === 0 ? all.slice(0, cut) : all.slice(cut, cut + 1));
+          }
+          replayed.apply(all);
+          replayed.apply(all);
 
-        expect(replayed.live).toEqual(inOrder.live);
-        expect(replayed.totals()).toEqual(inOrder.totals());
-        // Gauges equal the recomputation from the final images.
-        const recomputed = new Map<string, bigint>();
-        for (const records of items) {
-          const last = records[records.length - 1]!;
-          if (last.newImage) addInto(recomputed, contributionOf(aggregates, last.entityType, last.newImage));
-        }
-        expect(replayed.live).toEqual(recomputed);
-        const lifetimeOnly = lifetimePart(aggregates, replayed.totals());
-        expect(lifetimeOnly.size).toBeGreaterThan(0);
-      }),
+          expect(replayed.live).toEqual(inOrder.live);
+          expect(replayed.totals()).toEqual(inOrder.totals());
+          // Gauges equal the recomputation from the final images.
+          const recomputed = new Map<string, bigint>();
+          for (const records of items) {
+            const last = records[records.length - 1]!;
+            if (last.newImage)
+              addInto(recomputed, contributionOf(aggregates, last.entityType, last.newImage));
+          }
+          expect(replayed.live).toEqual(recomputed);
+          const lifetimeOnly = lifetimePart(aggregates, replayed.totals());
+          expect(lifetimeOnly.size).toBeGreaterThan(0);
+        },
+      ),
       { numRuns: 300 },
     );
   });

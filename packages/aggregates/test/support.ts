@@ -1,7 +1,7 @@
 import { EntityType, keys } from '@pipeline/model';
 import { addInto, parseCellId } from '../src/cells.js';
-import { type ItemState, planBatch, type SourceChange } from '../src/index.js';
 import { aggregates } from '../src/declarations.js';
+import { type ItemState, planBatch, type SourceChange } from '../src/index.js';
 
 let sequence = 500_000_000_000_000_000_000n;
 
@@ -13,7 +13,14 @@ export const seq = (): string => {
 
 /** An order image as the store writes it. */
 export const order = (
-  overrides: { orderId?: string; userId?: string; status?: string; amount?: number; currency?: string; createdAt?: string } = {},
+  overrides: {
+    orderId?: string;
+    userId?: string;
+    status?: string;
+    amount?: number;
+    currency?: string;
+    createdAt?: string;
+  } = {},
 ) => {
   const orderId = overrides.orderId ?? 'o1';
   const userId = overrides.userId ?? 'u1';
@@ -53,7 +60,12 @@ export const view = (overrides: { productId?: string; viewId?: string; at?: stri
 
 type Image = Record<string, unknown> & { PK: string; SK: string; entityType: string };
 
-const change = (kind: SourceChange['kind'], image: Image, old: Image | undefined, sequenceNumber = seq()): SourceChange => ({
+const change = (
+  kind: SourceChange['kind'],
+  image: Image,
+  old: Image | undefined,
+  sequenceNumber = seq(),
+): SourceChange => ({
   kind,
   keys: { PK: image.PK, SK: image.SK },
   itemKey: `${image.PK}\u0000${image.SK}`,
@@ -66,7 +78,8 @@ const change = (kind: SourceChange['kind'], image: Image, old: Image | undefined
 /** Change factories for unit tests (the integration tests use Lambda-shaped records). */
 export const put = (image: Image, old?: Image, sequenceNumber?: string) =>
   change(old ? 'modify' : 'insert', image, old, sequenceNumber);
-export const remove = (image: Image, sequenceNumber?: string) => change('remove', image, image, sequenceNumber);
+export const remove = (image: Image, sequenceNumber?: string) =>
+  change('remove', image, image, sequenceNumber);
 
 /** An in-memory aggregates table: state per item and counters per cell, live and retired. */
 export class MemoryAggregates {
@@ -95,7 +108,11 @@ export class MemoryAggregates {
 }
 
 /** The sum of one field of one aggregate over every counter. */
-export const fieldTotal = (cells: ReadonlyMap<string, bigint>, aggregate: string, field: string): bigint => {
+export const fieldTotal = (
+  cells: ReadonlyMap<string, bigint>,
+  aggregate: string,
+  field: string,
+): bigint => {
   let sum = 0n;
   for (const [id, value] of cells) {
     const cell = parseCellId(id);
