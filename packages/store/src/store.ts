@@ -13,6 +13,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   EntityType,
   type ItemKey,
+  idSchema,
   type Order,
   type OrderItem,
   orderItemSchema,
@@ -201,6 +202,7 @@ export const createStore = (options: StoreOptions) => {
   };
 
   const getOrder = async (userId: string, orderId: string): Promise<Order | undefined> => {
+    parseInput(idSchema, userId);
     const order = await getOrderById(orderId);
     return order?.userId === userId ? order : undefined;
   };
