@@ -3,6 +3,7 @@
  * Hive-style partitions Athena reads as they are.
  */
 import { createHash } from 'node:crypto';
+import { compareSequenceNumbers } from '@pipeline/streams';
 import { utcDay } from './record.js';
 import type { ArchiveObject, ArchiveRecord } from './types.js';
 
@@ -28,10 +29,6 @@ export const parseObjectKey = (key: string): { entityType: string; dt: string } 
   const match = /(?:^|\/)entity=([^/]+)\/dt=(\d{4}-\d{2}-\d{2})\/[^/]+\.jsonl\.gz$/.exec(key);
   return match ? { entityType: match[1]!, dt: match[2]! } : undefined;
 };
-
-/** Orders sequence numbers (decimal strings without leading zeros) numerically. */
-export const compareSequenceNumbers = (a: string, b: string): number =>
-  a.length === b.length ? (a < b ? -1 : a > b ? 1 : 0) : a.length - b.length;
 
 const byStreamOrder = (a: ArchiveRecord, b: ArchiveRecord) =>
   compareSequenceNumbers(a.sequenceNumber, b.sequenceNumber) ||

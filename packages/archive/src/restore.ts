@@ -15,8 +15,8 @@ import {
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { mainTable } from '@pipeline/model';
+import { compareSequenceNumbers } from '@pipeline/streams';
 import { jsonToImage } from './json.js';
-import { compareSequenceNumbers } from './layout.js';
 import type { ArchiveRecord } from './types.js';
 
 /** By default a restored item lives one more day before TTL may remove it again. */

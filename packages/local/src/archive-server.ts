@@ -56,6 +56,14 @@ interface StoredObject {
   readonly lastModified: Date;
 }
 
+/** One entry of a bucket listing. */
+interface ListedObject {
+  readonly key: string;
+  readonly size: number;
+  readonly lastModified: Date;
+  readonly etag: string;
+}
+
 /** Where the server keeps buckets and objects. */
 interface ObjectStore {
   createBucket(bucket: string): Promise<void>;
@@ -65,13 +73,15 @@ interface ObjectStore {
   get(bucket: string, key: string): Promise<StoredObject | undefined>;
   delete(bucket: string, key: string): Promise<void>;
   /** Every key of a bucket with its size and time, in S3's order (UTF-8 bytes). */
-  list(bucket: string): Promise<{ key: string; size: number; lastModified: Date }[]>;
+  list(bucket: string): Promise<ListedObject[]>;
 }
+
+const etagOf = (body: Buffer) => `"${createHash('md5').update(body).digest('hex')}"`;
 
 const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 const memoryStore = (): ObjectStore => {
-  const buckets = new Map<string, Map<string, StoredObject>>();
+  const buckets = new Map<string, Map<string, StoredObject & { etag: string }>>();
   return {
     async createBucket(bucket) {
       if (!buckets.has(bucket)) buckets.set(bucket, new Map());
@@ -82,7 +92,7 @@ const memoryStore = (): ObjectStore => {
     async put(bucket, key, body, ifNoneMatch) {
       const objects = buckets.get(bucket)!;
       if (ifNoneMatch && objects.has(key)) return false;
-      objects.set(key, { body, lastModified: new Date() });
+      objects.set(key, { body, lastModified: new Date(), etag: etagOf(body) });
       return true;
     },
     async get(bucket, key) {
@@ -92,11 +102,12 @@ const memoryStore = (): ObjectStore => {
       buckets.get(bucket)?.delete(key);
     },
     async list(bucket) {
-      return [...(buckets.get(bucket) ?? new Map<string, StoredObject>()).entries()]
+      return [...(buckets.get(bucket)?.entries() ?? [])]
         .map(([key, object]) => ({
           key,
           size: object.body.length,
           lastModified: object.lastModified,
+          etag: object.etag,
         }))
         .sort((a, b) => byUtf8(a.key, b.key));
     },
@@ -107,6 +118,17 @@ const memoryStore = (): ObjectStore => {
 const TMP_DIR = '.tmp';
 
 const directoryStore = (root: string): ObjectStore => {
+  // A listing would otherwise read every file to hash it; an object changes only by
+  // replacement, which changes its modification time or size.
+  const etags = new Map<string, { stamp: string; etag: string }>();
+  const etagOfFile = async (path: string, size: number, mtimeMs: number) => {
+    const stamp = `${size}:${mtimeMs}`;
+    const cached = etags.get(path);
+    if (cached?.stamp === stamp) return cached.etag;
+    const etag = etagOf(await readFile(path));
+    etags.set(path, { stamp, etag });
+    return etag;
+  };
   const bucketDir = (bucket: string) => join(root, bucket);
   const objectPath = (bucket: string, key: string) => join(bucketDir(bucket), ...key.split('/'));
   const walk = async (dir: string): Promise<string[]> => {
@@ -171,6 +193,7 @@ const directoryStore = (root: string): ObjectStore => {
             key: relative(base, file).split(sep).join('/'),
             size: info.size,
             lastModified: info.mtime,
+            etag: await etagOfFile(file, info.size, info.mtimeMs),
           };
         }),
       );
@@ -246,8 +269,6 @@ const decodeAwsChunked = (raw: Buffer): Buffer => {
   return Buffer.concat(parts);
 };
 
-const etagOf = (body: Buffer) => `"${createHash('md5').update(body).digest('hex')}"`;
-
 // Query parameters an implemented call may carry; anything else is a sub-resource
 // (?acl, ?tagging, ?uploads…) this server does not implement.
 const KNOWN_QUERY = new Set([
@@ -281,7 +302,7 @@ const listObjectsV2 = async (
   // The token is the last key or common prefix already returned, base64 so it is opaque.
   const after = token === undefined ? startAfter : Buffer.from(token, 'base64').toString('utf8');
 
-  const contents: { key: string; size: number; lastModified: Date; etag: string }[] = [];
+  const contents: ListedObject[] = [];
   const commonPrefixes: string[] = [];
   let last: string | undefined;
   let truncated = false;
@@ -304,10 +325,7 @@ const listObjectsV2 = async (
     }
     last = entry;
     if (isPrefix) commonPrefixes.push(entry);
-    else {
-      const stored = await store.get(bucket, object.key);
-      contents.push({ ...object, etag: stored ? etagOf(stored.body) : '""' });
-    }
+    else contents.push(object);
   }
   return `${XML_HEAD}<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${element('Name', bucket)}${element('Prefix', encode(prefix))}${delimiter ? element('Delimiter', encode(delimiter)) : ''}${element('MaxKeys', maxKeys)}${element('KeyCount', contents.length + commonPrefixes.length)}${element('IsTruncated', String(truncated))}${token === undefined ? '' : element('ContinuationToken', token)}${startAfter ? element('StartAfter', encode(startAfter)) : ''}${truncated && last !== undefined ? element('NextContinuationToken', Buffer.from(last, 'utf8').toString('base64')) : ''}${urlEncode ? element('EncodingType', 'url') : ''}${contents
     .map(

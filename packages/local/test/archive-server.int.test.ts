@@ -60,12 +60,15 @@ describe.each([
   it('stores an object and returns the same bytes with its size', async () => {
     const body = Buffer.from([0x1f, 0x8b, 0, 1, 2, 255]);
 
-    await s3.send(new PutObjectCommand({ Bucket, Key: 'a/b/c.bin', Body: body }));
+    const put = await s3.send(new PutObjectCommand({ Bucket, Key: 'a/b/c.bin', Body: body }));
     const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'a/b/c.bin' }));
     const head = await s3.send(new HeadObjectCommand({ Bucket, Key: 'a/b/c.bin' }));
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'a/b/' }));
 
     expect(Buffer.from(await got.Body!.transformToByteArray())).toEqual(body);
     expect(head.ContentLength).toBe(body.length);
+    expect(head.ETag).toBe(put.ETag);
+    expect(listed.Contents?.map((object) => object.ETag)).toEqual([put.ETag]);
     if (directory) expect(await readFile(join(directory, Bucket, 'a/b/c.bin'))).toEqual(body);
   });
 
