@@ -184,6 +184,14 @@ export const buildTransactions = (
     return writes;
   };
 
+  // Items that move the same counters go into the same transaction where possible, so a
+  // batch that needs several transactions repeats as few counter writes as it can.
+  const withWrites = items.map((item) => {
+    const writes = counterDeltas(item);
+    return { item, writes, order: [...writes.keys()].sort().join('\u0001') };
+  });
+  withWrites.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+
   const transactions: PlannedTransaction[] = [];
   let current: ItemPlan[] = [];
   let counters = new Map<string, CounterWrite>();
@@ -207,8 +215,7 @@ export const buildTransactions = (
     current = [];
     counters = new Map();
   };
-  for (const item of items) {
-    const writes = counterDeltas(item);
+  for (const { item, writes } of withWrites) {
     const added = [...writes.keys()].filter((id) => !counters.has(id)).length;
     if (current.length > 0 && 1 + current.length + 1 + counters.size + added > maxItems) flush();
     current.push(item);
