@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -70,6 +71,22 @@ describe.each([
     expect(head.ETag).toBe(put.ETag);
     expect(listed.Contents?.map((object) => object.ETag)).toEqual([put.ETag]);
     if (directory) expect(await readFile(join(directory, Bucket, 'a/b/c.bin'))).toEqual(body);
+  });
+
+  it('stores a streamed body the SDK sends aws-chunked with a checksum trailer', async () => {
+    const parts = [Buffer.alloc(70_000, 1), Buffer.from('tail')];
+
+    await s3.send(
+      new PutObjectCommand({
+        Bucket,
+        Key: 'streamed.bin',
+        Body: Readable.from(parts),
+        ContentLength: 70_004,
+      }),
+    );
+    const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'streamed.bin' }));
+
+    expect(Buffer.from(await got.Body!.transformToByteArray())).toEqual(Buffer.concat(parts));
   });
 
   it('refuses a conditional put on an existing key with 412 and keeps the first object', async () => {
