@@ -7,21 +7,29 @@ import { unmarshallImage } from './unmarshall.js';
 /** The identity DynamoDB's TTL process puts on the records of items it deleted. */
 export const TTL_PRINCIPAL = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
 
-const KIND_BY_EVENT_NAME: Readonly<Record<string, ChangeKind>> = {
-  INSERT: 'insert',
-  MODIFY: 'modify',
-  REMOVE: 'remove',
+const kindOf = (eventName: unknown): ChangeKind | undefined => {
+  switch (eventName) {
+    case 'INSERT':
+      return 'insert';
+    case 'MODIFY':
+      return 'modify';
+    case 'REMOVE':
+      return 'remove';
+    default:
+      return undefined;
+  }
 };
 
 const SEQUENCE_NUMBER = /^\d+$/;
 
 /**
- * The stable identity of an item for per-item ordering: unambiguous for any `PK` and `SK`.
+ * The identity of an item for per-item ordering. Keys of this table never hold NUL; if one
+ * did, two items could share a lane, which only serialises them: never unsafe.
  *
  * @example
- * itemKeyOf('USER#u1', 'PROFILE') // '7:USER#u1PROFILE'
+ * itemKeyOf('USER#u1', 'PROFILE') // 'USER#u1\u0000PROFILE'
  */
-export const itemKeyOf = (pk: string, sk: string): string => `${pk.length}:${pk}${sk}`;
+export const itemKeyOf = (pk: string, sk: string): string => `${pk}\u0000${sk}`;
 
 /** Whether a record's `userIdentity` is DynamoDB's TTL process. */
 export const isTtlIdentity = (userIdentity: unknown): boolean => {
@@ -46,17 +54,31 @@ export const rawItemKey = (record: DynamoDBRecord): string | undefined => {
   return pk === undefined || sk === undefined ? undefined : itemKeyOf(pk, sk);
 };
 
+// A module-level function rather than a closure per record: decoding is the hot path.
+const failure = (
+  record: DynamoDBRecord,
+  reason: DecodeFailureReason,
+  detail: string,
+  cause?: unknown,
+): DecodeError =>
+  new DecodeError(
+    reason,
+    detail,
+    { sequenceNumber: record.dynamodb?.SequenceNumber, eventID: record.eventID },
+    { cause },
+  );
+
 const image = (
+  record: DynamoDBRecord,
   raw: unknown,
   which: 'NewImage' | 'OldImage',
-  fail: (reason: DecodeFailureReason, detail: string, cause?: unknown) => DecodeError,
 ): Image | undefined => {
   if (raw === undefined) return undefined;
   try {
     return unmarshallImage(raw);
   } catch (error) {
     const detail = error instanceof MalformedAttributeError ? error.message : String(error);
-    throw fail('malformedImage', `${which}: ${detail}`, error);
+    throw failure(record, 'malformedImage', `${which}: ${detail}`, error);
   }
 };
 
@@ -74,37 +96,35 @@ export const decodeRecord = (record: DynamoDBRecord): ChangeEvent => {
   const stream = record.dynamodb;
   const sequenceNumber = stream?.SequenceNumber;
   const eventID = record.eventID;
-  const fail = (reason: DecodeFailureReason, detail: string, cause?: unknown) =>
-    new DecodeError(reason, detail, { sequenceNumber, eventID }, { cause });
   if (stream === null || typeof stream !== 'object') {
-    throw fail('malformedRecord', 'the record has no dynamodb section');
+    throw failure(record, 'malformedRecord', 'the record has no dynamodb section');
   }
   if (typeof sequenceNumber !== 'string' || !SEQUENCE_NUMBER.test(sequenceNumber)) {
-    throw fail('missingSequenceNumber', 'SequenceNumber must be a decimal string');
+    throw failure(record, 'missingSequenceNumber', 'SequenceNumber must be a decimal string');
   }
   if (typeof eventID !== 'string' || eventID === '') {
-    throw fail('malformedRecord', 'eventID must be a non-empty string');
+    throw failure(record, 'malformedRecord', 'eventID must be a non-empty string');
   }
-  const kind = KIND_BY_EVENT_NAME[record.eventName as string];
+  const kind = kindOf(record.eventName);
   if (kind === undefined) {
-    throw fail('unknownEventName', `eventName ${JSON.stringify(record.eventName)}`);
+    throw failure(record, 'unknownEventName', `eventName ${JSON.stringify(record.eventName)}`);
   }
   const seconds = stream.ApproximateCreationDateTime;
   if (typeof seconds !== 'number' || !Number.isFinite(seconds)) {
-    throw fail('malformedRecord', 'ApproximateCreationDateTime must be epoch seconds');
+    throw failure(record, 'malformedRecord', 'ApproximateCreationDateTime must be epoch seconds');
   }
   const pk = stringKey(stream.Keys, 'PK');
   const sk = stringKey(stream.Keys, 'SK');
   if (pk === undefined || sk === undefined) {
-    throw fail('missingKeys', 'Keys must hold string attributes PK and SK');
+    throw failure(record, 'missingKeys', 'Keys must hold string attributes PK and SK');
   }
   const entity = parseKey({ PK: pk, SK: sk });
   if (entity === undefined) {
     // The key itself may hold an email (EMAIL#…), so only its type prefix is named.
-    throw fail('unknownEntity', `no entity has keys of type ${pk.split('#', 1)[0]}`);
+    throw failure(record, 'unknownEntity', `no entity has keys of type ${pk.split('#', 1)[0]}`);
   }
-  const newImage = image(stream.NewImage, 'NewImage', fail);
-  const oldImage = image(stream.OldImage, 'OldImage', fail);
+  const newImage = image(record, stream.NewImage, 'NewImage');
+  const oldImage = image(record, stream.OldImage, 'OldImage');
   const view = stream.StreamViewType;
   if (
     (newImage === undefined &&
@@ -114,18 +134,18 @@ export const decodeRecord = (record: DynamoDBRecord): ChangeEvent => {
       kind !== 'insert' &&
       (view === 'NEW_AND_OLD_IMAGES' || view === 'OLD_IMAGE'))
   ) {
-    throw fail('missingImage', `${record.eventName} on a ${view} stream lacks an image`);
+    throw failure(record, 'missingImage', `${record.eventName} on a ${view} stream lacks an image`);
   }
   const imageType = (newImage ?? oldImage)?.entityType;
   if (imageType !== undefined && imageType !== entity.entityType) {
-    throw fail(
+    throw failure(
+      record,
       'unknownEntity',
       `keys say ${entity.entityType} but the image says ${String(imageType)}`,
     );
   }
-  const change: {
-    -readonly [K in keyof ChangeEvent]: ChangeEvent[K];
-  } = {
+  // One literal with every field, so every change shares one hidden class.
+  return {
     kind,
     keys: { PK: pk, SK: sk },
     itemKey: itemKeyOf(pk, sk),
@@ -137,9 +157,8 @@ export const decodeRecord = (record: DynamoDBRecord): ChangeEvent => {
     sequenceNumber,
     approximateCreationTime: Math.round(seconds * 1000),
     expiredByTtl: kind === 'remove' && isTtlIdentity(record.userIdentity),
+    eventSourceARN: record.eventSourceARN,
   };
-  if (record.eventSourceARN !== undefined) change.eventSourceARN = record.eventSourceARN;
-  return change;
 };
 
 /** Decodes a record, returning the {@link DecodeError} instead of throwing it. */

@@ -133,50 +133,64 @@ const recordLogger = (sink: LogSink, change: ChangeEvent): RecordLogger =>
     kind: change.kind,
   });
 
-/** State of one batch while it is processed: one slot per record, in delivery order. */
+const SEQUENCE_NUMBER = /^\d+$/;
+
+const sequenceNumberOf = (record: DynamoDBRecord): string | undefined => {
+  const sequenceNumber = record?.dynamodb?.SequenceNumber;
+  return typeof sequenceNumber === 'string' && SEQUENCE_NUMBER.test(sequenceNumber)
+    ? sequenceNumber
+    : undefined;
+};
+
+/**
+ * State of one batch while it is processed: one slot per record, in delivery order. It
+ * keeps statuses, not decoded changes: a change is decoded right before its handler runs
+ * and dropped after, so its images die young instead of surviving the whole batch and
+ * costing the garbage collector more than the decoding itself.
+ */
 class Batch {
   readonly records: readonly DynamoDBRecord[];
   readonly status: Uint8Array;
-  readonly changes: (ChangeEvent | undefined)[];
   readonly errors: unknown[];
+  readonly #sink: LogSink;
   oldest = Number.POSITIVE_INFINITY;
-  constructor(records: readonly DynamoDBRecord[]) {
+  constructor(records: readonly DynamoDBRecord[], sink: LogSink) {
     this.records = records;
     this.status = new Uint8Array(records.length);
-    this.changes = new Array(records.length);
     this.errors = new Array(records.length);
+    this.#sink = sink;
+    for (const record of records) {
+      const seconds = record?.dynamodb?.ApproximateCreationDateTime;
+      if (typeof seconds === 'number' && seconds * 1000 < this.oldest) this.oldest = seconds * 1000;
+    }
   }
 
   /** Decodes record `index`; a poison pill becomes that record's failure. */
-  decode(index: number, sink: LogSink): ChangeEvent | undefined {
+  decode(index: number): ChangeEvent | undefined {
     const decoded = tryDecodeRecord(this.records[index]!);
-    if (decoded instanceof DecodeError) {
-      this.status[index] = FAILED;
-      this.errors[index] = decoded;
-      new RecordLogger(sink, {
-        sequenceNumber: decoded.sequenceNumber,
-        eventID: decoded.eventID,
-      }).error('stream record cannot be decoded', { error: decoded });
-      return undefined;
-    }
-    this.changes[index] = decoded;
-    if (decoded.approximateCreationTime < this.oldest)
-      this.oldest = decoded.approximateCreationTime;
-    return decoded;
+    if (!(decoded instanceof DecodeError)) return decoded;
+    this.status[index] = FAILED;
+    this.errors[index] = decoded;
+    new RecordLogger(this.#sink, {
+      sequenceNumber: decoded.sequenceNumber,
+      eventID: decoded.eventID,
+    }).error('stream record cannot be decoded', { error: decoded });
+    return undefined;
   }
 
-  fail(index: number, error: unknown, sink: LogSink): void {
+  fail(index: number, change: ChangeEvent, error: unknown): void {
     this.status[index] = FAILED;
     this.errors[index] = error;
-    recordLogger(sink, this.changes[index]!).error('stream record failed', { error });
+    recordLogger(this.#sink, change).error('stream record failed', { error });
   }
 
-  skip(index: number, sink: LogSink, blockedBy: string | undefined): void {
+  skip(index: number, blockedBy: string): void {
     this.status[index] = SKIPPED;
-    recordLogger(sink, this.changes[index]!).warn(
-      'stream record skipped: an earlier record of the same item failed',
-      { blockedBy },
-    );
+    const record = this.records[index]!;
+    new RecordLogger(this.#sink, {
+      sequenceNumber: record.dynamodb?.SequenceNumber,
+      eventID: record.eventID,
+    }).warn('stream record skipped: an earlier record of the same item failed', { blockedBy });
   }
 
   report(options: ProcessOptions): BatchReport {
@@ -185,21 +199,14 @@ class Batch {
     const failed: FailedRecord[] = [];
     let unidentified = false;
     for (let index = 0; index < this.records.length; index++) {
+      const record = this.records[index]!;
       const state = this.status[index];
-      const change = this.changes[index];
-      if (state === APPLIED) applied.push(change!.sequenceNumber);
-      else if (state === SKIPPED) skipped.push(change!.sequenceNumber);
+      if (state === APPLIED) applied.push(record.dynamodb!.SequenceNumber!);
+      else if (state === SKIPPED) skipped.push(record.dynamodb!.SequenceNumber!);
       else {
-        const error = this.errors[index];
-        const sequenceNumber =
-          change?.sequenceNumber ??
-          (error instanceof DecodeError && error.reason !== 'missingSequenceNumber'
-            ? error.sequenceNumber
-            : undefined);
+        const sequenceNumber = sequenceNumberOf(record);
         if (sequenceNumber === undefined) unidentified = true;
-        const eventID =
-          change?.eventID ?? (error instanceof DecodeError ? error.eventID : undefined);
-        failed.push({ sequenceNumber, eventID, error });
+        failed.push({ sequenceNumber, eventID: record?.eventID, error: this.errors[index] });
       }
     }
     const response = this.#response(failed, unidentified);
@@ -209,7 +216,7 @@ class Batch {
       skipped: skipped.length,
       failed: failed.length,
       batchAgeMs: Number.isFinite(this.oldest)
-        ? Math.max(0, (options.now ?? Date.now)() - this.oldest)
+        ? Math.max(0, Math.round((options.now ?? Date.now)() - this.oldest))
         : undefined,
     };
     addBatchMetrics(options.metrics, counts);
@@ -218,23 +225,13 @@ class Batch {
 
   #response(failed: readonly FailedRecord[], unidentified: boolean): DynamoDBBatchResponse {
     if (failed.length === 0) return { batchItemFailures: [] };
-    let lowest = lowestSequenceNumber(
-      failed.flatMap((record) =>
-        record.sequenceNumber === undefined ? [] : [record.sequenceNumber],
-      ),
-    );
-    if (unidentified) {
+    const lowest = lowestSequenceNumber(
       // A failed record we cannot name: checkpointing at the batch's lowest record
       // redelivers it with everything else, which is what failing the batch would do.
-      lowest = lowestSequenceNumber(
-        this.records.flatMap((record) => {
-          const sequenceNumber = record.dynamodb?.SequenceNumber;
-          return typeof sequenceNumber === 'string' && /^\d+$/.test(sequenceNumber)
-            ? [sequenceNumber]
-            : [];
-        }),
-      );
-    }
+      unidentified
+        ? this.records.flatMap((record) => sequenceNumberOf(record) ?? [])
+        : failed.map((record) => record.sequenceNumber!),
+    );
     if (lowest === undefined) {
       // Returning no identifier would mean success; throwing makes Lambda retry the batch.
       throw new UnreportableFailureError('failed records carry no usable sequence number');
@@ -264,83 +261,111 @@ export const runRecords = async (
   options: ProcessRecordsOptions = {},
 ): Promise<BatchReport> => {
   const sink = options.logger ?? defaultLogger();
-  const batch = new Batch(event.Records);
-  const count = event.Records.length;
-  const lanes = new Map<string, number[]>();
-  const laneList: number[][] = [];
-  for (let index = 0; index < count; index++) {
-    const change = batch.decode(index, sink);
-    // A poison pill whose keys are readable still blocks its item's later records.
-    const key = change?.itemKey ?? rawItemKey(event.Records[index]!);
-    if (key === undefined) continue;
-    let lane = lanes.get(key);
-    if (lane === undefined) {
-      lane = [];
-      lanes.set(key, lane);
-      laneList.push(lane);
-    }
-    lane.push(index);
-  }
+  const records = event.Records;
+  const batch = new Batch(records, sink);
+  // Items with a failed record in this batch, and the sequence number that blocked them.
+  const blocked = new Map<string, string>();
 
-  // Runs a lane synchronously for as long as the handler answers synchronously, so that
-  // synchronous work pays for no promise; returns a promise only when it has to wait.
-  const runLane = (
-    lane: number[],
-    from: number,
-    blockedBy: string | undefined,
-  ): Promise<void> | undefined => {
-    let blocker = blockedBy;
-    for (let position = from; position < lane.length; position++) {
-      const index = lane[position]!;
-      if (batch.status[index] === FAILED) {
-        blocker ??= (batch.errors[index] as DecodeError).sequenceNumber ?? 'undecodable record';
-        continue;
-      }
-      if (blocker !== undefined) {
-        batch.skip(index, sink, blocker);
-        continue;
-      }
-      const change = batch.changes[index]!;
-      let result: unknown;
-      try {
-        result = handler(change, new Context(sink, change, event.Records[index]!));
-      } catch (error) {
-        batch.fail(index, error, sink);
-        blocker = change.sequenceNumber;
-        continue;
-      }
-      if (isPromise(result)) {
-        return Promise.resolve(result).then(
-          () => {
-            batch.status[index] = APPLIED;
-            return runLane(lane, position + 1, undefined);
-          },
-          (error: unknown) => {
-            batch.fail(index, error, sink);
-            return runLane(lane, position + 1, change.sequenceNumber);
-          },
-        );
-      }
+  /** Applies record `index` unless its item is blocked; returns the handler's promise, if any. */
+  const start = (index: number, key: string | undefined): PromiseLike<unknown> | undefined => {
+    // A record without readable keys cannot be decoded; it fails on its own.
+    if (key === undefined) {
+      batch.decode(index);
+      return undefined;
+    }
+    const blocker = blocked.size === 0 ? undefined : blocked.get(key);
+    if (blocker !== undefined) {
+      batch.skip(index, blocker);
+      return undefined;
+    }
+    const change = batch.decode(index);
+    if (change === undefined) {
+      blocked.set(key, sequenceNumberOf(records[index]!) ?? 'undecodable record');
+      return undefined;
+    }
+    let result: unknown;
+    try {
+      result = handler(change, new Context(sink, change, records[index]!));
+    } catch (error) {
+      batch.fail(index, change, error);
+      blocked.set(key, change.sequenceNumber);
+      return undefined;
+    }
+    if (!isPromise(result)) {
       batch.status[index] = APPLIED;
+      return undefined;
+    }
+    return result.then(
+      () => {
+        batch.status[index] = APPLIED;
+      },
+      (error: unknown) => {
+        batch.fail(index, change, error);
+        blocked.set(key, change.sequenceNumber);
+      },
+    );
+  };
+
+  // While the handler answers synchronously, records run in stream order in one pass, with
+  // no lanes and no promises. Stream order is per-item order, so isolation holds.
+  let first = 0;
+  let pending: PromiseLike<unknown> | undefined;
+  for (; first < records.length && pending === undefined; first++) {
+    pending = start(first, rawItemKey(records[first]!));
+  }
+  if (pending === undefined) return batch.report(options);
+
+  // The handler is asynchronous: group the rest into one lane per item, in stream order;
+  // the record in flight heads its item's lane.
+  const firstKey = rawItemKey(records[first - 1]!)!;
+  const lanes = new Map<string, number[]>([[firstKey, []]]);
+  const laneKeys: string[] = [firstKey];
+  for (let index = first; index < records.length; index++) {
+    const key = rawItemKey(records[index]!);
+    if (key === undefined) {
+      batch.decode(index);
+      continue;
+    }
+    const lane = lanes.get(key);
+    if (lane === undefined) {
+      lanes.set(key, [index]);
+      laneKeys.push(key);
+    } else {
+      lane.push(index);
+    }
+  }
+
+  const runLane = (key: string, position: number): Promise<void> | undefined => {
+    const lane = lanes.get(key)!;
+    for (; position < lane.length; position++) {
+      const running = start(lane[position]!, key);
+      if (running !== undefined) {
+        const next = position + 1;
+        return Promise.resolve(running).then(() => runLane(key, next));
+      }
     }
     return undefined;
   };
 
-  let next = 0;
+  let nextLane = 1;
   const worker = (): Promise<void> | undefined => {
-    while (next < laneList.length) {
-      const pending = runLane(laneList[next++]!, 0, undefined);
-      if (pending !== undefined) return pending.then(worker);
+    while (nextLane < laneKeys.length) {
+      const running = runLane(laneKeys[nextLane++]!, 0);
+      if (running !== undefined) return running.then(worker);
     }
     return undefined;
   };
+  const workers: Promise<void>[] = [
+    Promise.resolve(pending)
+      .then(() => runLane(firstKey, 0))
+      .then(worker),
+  ];
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 16));
-  const workers: Promise<void>[] = [];
-  for (let slot = 0; slot < concurrency && next < laneList.length; slot++) {
-    const pending = worker();
-    if (pending !== undefined) workers.push(pending);
+  for (let slot = 1; slot < concurrency && nextLane < laneKeys.length; slot++) {
+    const running = worker();
+    if (running !== undefined) workers.push(running);
   }
-  if (workers.length > 0) await Promise.all(workers);
+  await Promise.all(workers);
   return batch.report(options);
 };
 
@@ -425,27 +450,27 @@ export const runBatch = async (
   options: ProcessOptions = {},
 ): Promise<BatchReport> => {
   const sink = options.logger ?? defaultLogger();
-  const batch = new Batch(event.Records);
+  const batch = new Batch(event.Records, sink);
   const blockedBy = new Map<string, string>();
   const passed: ChangeEvent[] = [];
   const indexBySequence = new Map<string, number>();
+  const changeByIndex = new Map<number, ChangeEvent>();
   for (let index = 0; index < event.Records.length; index++) {
-    const change = batch.decode(index, sink);
-    if (change === undefined) {
-      const key = rawItemKey(event.Records[index]!);
-      const error = batch.errors[index] as DecodeError;
-      if (key !== undefined && !blockedBy.has(key)) {
-        blockedBy.set(key, error.sequenceNumber ?? 'undecodable record');
-      }
-      continue;
-    }
-    const blocker = blockedBy.get(change.itemKey);
+    const record = event.Records[index]!;
+    const key = rawItemKey(record);
+    const blocker = key === undefined ? undefined : blockedBy.get(key);
     if (blocker !== undefined) {
-      batch.skip(index, sink, blocker);
+      batch.skip(index, blocker);
       continue;
     }
-    passed.push(change);
+    const change = batch.decode(index);
+    if (change === undefined) {
+      if (key !== undefined) blockedBy.set(key, sequenceNumberOf(record) ?? 'undecodable record');
+      continue;
+    }
     indexBySequence.set(change.sequenceNumber, index);
+    changeByIndex.set(index, change);
+    passed.push(change);
   }
   if (passed.length > 0) {
     const logger = new RecordLogger(sink, {
@@ -463,7 +488,8 @@ export const runBatch = async (
     }
     for (const failure of failures) {
       const index = indexBySequence.get(failure.sequenceNumber)!;
-      if (batch.status[index] !== FAILED) batch.fail(index, failure.error, sink);
+      if (batch.status[index] !== FAILED)
+        batch.fail(index, changeByIndex.get(index)!, failure.error);
     }
     for (const index of indexBySequence.values()) {
       if (batch.status[index] === PENDING) batch.status[index] = APPLIED;

@@ -45,6 +45,8 @@ const canonicalDecimal = (text: string): string | undefined => {
  * parseNumber('12345678901234567890').toString() // '12345678901234567890'
  */
 export const parseNumber = (text: string): DecodedNumber => {
+  // Up to 15 digits is always a safe integer; checking the characters beats formatting.
+  if (text.length <= 15 && isPlainInteger(text)) return Number(text);
   const value = Number(text);
   // The common case costs one comparison: the text is already JavaScript's own spelling.
   if (String(value) === text) {
@@ -63,6 +65,18 @@ export const parseNumber = (text: string): DecodedNumber => {
   return new NumberValue(text);
 };
 
+const isPlainInteger = (text: string): boolean => {
+  let index = text.charCodeAt(0) === 45 ? 1 : 0;
+  const first = text.charCodeAt(index);
+  // A leading zero ("007") or "-0" takes the careful path.
+  if (index === text.length || first < 49 || first > 57) return text === '0';
+  for (index++; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
+};
+
 const binary = (value: unknown): Uint8Array => {
   // Lambda's JSON event carries binary as base64; the SDK's stream client gives bytes.
   if (typeof value === 'string') return Buffer.from(value, 'base64');
@@ -70,7 +84,7 @@ const binary = (value: unknown): Uint8Array => {
   throw new MalformedAttributeError('B', 'binary must be base64 text or bytes');
 };
 
-const list = <T>(value: unknown, type: string, item: (entry: unknown) => T): Set<T> => {
+const set = <T>(value: unknown, type: string, item: (entry: unknown) => T): Set<T> => {
   if (!Array.isArray(value)) throw new MalformedAttributeError(type, 'a set must be an array');
   const set = new Set<T>();
   for (let index = 0; index < value.length; index++) set.add(item(value[index]));
@@ -112,40 +126,57 @@ export const attributeToNative = (attribute: unknown): unknown => {
     throw new MalformedAttributeError('', 'an attribute value must be an object');
   }
   const value = attribute as Record<string, unknown>;
-  if (value.S !== undefined) return string(value.S);
-  if (value.N !== undefined) return number(value.N);
-  if (value.M !== undefined) return mapToNative(value.M);
-  if (value.BOOL !== undefined) {
-    if (typeof value.BOOL !== 'boolean') throw new MalformedAttributeError('BOOL', 'not boolean');
-    return value.BOOL;
-  }
-  if (value.NULL !== undefined) {
-    if (value.NULL !== true) throw new MalformedAttributeError('NULL', 'must be true');
-    return null;
-  }
-  if (value.L !== undefined) {
-    if (!Array.isArray(value.L)) throw new MalformedAttributeError('L', 'must be an array');
-    const items = value.L;
-    const out = new Array<unknown>(items.length);
-    for (let index = 0; index < items.length; index++) {
-      try {
-        out[index] = attributeToNative(items[index]);
-      } catch (error) {
-        withPath(error, `L[${index}]`);
-      }
+  // One key read instead of probing S, N, M… on values of many shapes.
+  for (const type in value) {
+    const content = value[type];
+    if (content === undefined) continue;
+    switch (type) {
+      case 'S':
+        return string(content);
+      case 'N':
+        return number(content);
+      case 'M':
+        return mapToNative(content);
+      case 'BOOL':
+        if (typeof content !== 'boolean') throw new MalformedAttributeError('BOOL', 'not boolean');
+        return content;
+      case 'NULL':
+        if (content !== true) throw new MalformedAttributeError('NULL', 'must be true');
+        return null;
+      case 'L':
+        return listToNative(content);
+      case 'SS':
+        return set(content, 'SS', string);
+      case 'NS':
+        return set(content, 'NS', number);
+      case 'B':
+        return binary(content);
+      case 'BS':
+        return set(content, 'BS', binary);
+      default:
+        break;
     }
-    return out;
+    break;
   }
-  if (value.SS !== undefined) return list(value.SS, 'SS', string);
-  if (value.NS !== undefined) return list(value.NS, 'NS', number);
-  if (value.B !== undefined) return binary(value.B);
-  if (value.BS !== undefined) return list(value.BS, 'BS', binary);
   // A type this decoder does not know: let the SDK decide, and report what it refuses.
   try {
     return convertToNative(value as never);
   } catch (error) {
     throw new MalformedAttributeError('', 'not a DynamoDB attribute value', { cause: error });
   }
+};
+
+const listToNative = (items: unknown): unknown[] => {
+  if (!Array.isArray(items)) throw new MalformedAttributeError('L', 'must be an array');
+  const out = new Array<unknown>(items.length);
+  for (let index = 0; index < items.length; index++) {
+    try {
+      out[index] = attributeToNative(items[index]);
+    } catch (error) {
+      withPath(error, `L[${index}]`);
+    }
+  }
+  return out;
 };
 
 const mapToNative = (map: unknown): Image => {

@@ -310,6 +310,8 @@ describe('parseNumber', () => {
 });
 
 describe('unmarshallImage', () => {
+  // The SDK turns an attribute named __proto__ into a prototype; that case has its own test.
+  const attributeName = fc.string({ minLength: 1 }).filter((name) => name !== '__proto__');
   // DynamoDB JSON for arbitrary values, binary as base64 as Lambda sends it.
   const attribute = fc.letrec<{ value: unknown }>((tie) => ({
     value: fc.oneof(
@@ -329,7 +331,7 @@ describe('unmarshallImage', () => {
         .map((bytes) => ({ B: Buffer.from(bytes).toString('base64') })),
       fc.uniqueArray(fc.string(), { minLength: 1, maxLength: 3 }).map((SS) => ({ SS })),
       fc.array(tie('value'), { maxLength: 3 }).map((L) => ({ L })),
-      fc.dictionary(fc.string({ minLength: 1 }), tie('value'), { maxKeys: 3 }).map((M) => ({ M })),
+      fc.dictionary(attributeName, tie('value'), { maxKeys: 3 }).map((M) => ({ M })),
     ),
   })).value;
 
@@ -349,17 +351,14 @@ describe('unmarshallImage', () => {
 
   it('equals the SDK unmarshall with exact numbers and decoded binary (property)', () => {
     fc.assert(
-      fc.property(
-        fc.dictionary(fc.string({ minLength: 1 }), attribute, { maxKeys: 6 }),
-        (image) => {
-          const sdkInput = Object.fromEntries(
-            Object.entries(image).map(([k, v]) => [k, binaryToBytes(v)]),
-          );
-          const expected = unmarshall(sdkInput as never, { wrapNumbers: parseNumber });
+      fc.property(fc.dictionary(attributeName, attribute, { maxKeys: 6 }), (image) => {
+        const sdkInput = Object.fromEntries(
+          Object.entries(image).map(([k, v]) => [k, binaryToBytes(v)]),
+        );
+        const expected = unmarshall(sdkInput as never, { wrapNumbers: parseNumber });
 
-          expect(unmarshallImage(image)).toEqual(expected);
-        },
-      ),
+        expect(unmarshallImage(image)).toEqual(expected);
+      }),
       { numRuns: 300 },
     );
   });
