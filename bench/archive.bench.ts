@@ -15,7 +15,7 @@ import {
 } from '@pipeline/archive';
 import { consumerNamed } from '@pipeline/pipeline';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { startArchiveServer } from '../packages/local/src/archive-server.js';
+import { startArchiveServer } from '@pipeline/local';
 import { streamEvent, ttlRemoveRecord } from '../test/support/stream-events.js';
 import type { Benchmark, Figure } from './figure.js';
 

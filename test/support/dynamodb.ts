@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { ensureTable, localAwsClientConfig } from '@pipeline/local';
 import { aggregatesTable, mainTable, type TableDeclaration } from '@pipeline/model';
 import { afterAll, inject } from 'vitest';
@@ -7,6 +8,10 @@ import { afterAll, inject } from 'vitest';
 /** A DynamoDB client for the run's shared DynamoDB Local. */
 export const localDynamoDbClient = (): DynamoDBClient =>
   new DynamoDBClient(localAwsClientConfig(inject('dynamodbEndpoint')));
+
+/** A DynamoDB Streams client for the run's shared DynamoDB Local. */
+export const localStreamsClient = (): DynamoDBStreamsClient =>
+  new DynamoDBStreamsClient(localAwsClientConfig(inject('dynamodbEndpoint')));
 
 /** A fresh, uniquely named table, deleted after the file's tests. */
 export interface TestTable {

@@ -10,7 +10,7 @@ import {
   ttlRemoveRecord,
 } from '../../../test/support/stream-events.js';
 // The lead exports it from @pipeline/local; until then the test reaches the module itself.
-import { type ArchiveServer, startArchiveServer } from '../../local/src/archive-server.js';
+import { type ArchiveServer, startArchiveServer } from '@pipeline/local';
 import { encodeRecords } from '../src/codec.js';
 import { createArchiveConsumer } from '../src/consumer.js';
 import { ArchiveConflictError } from '../src/errors.js';

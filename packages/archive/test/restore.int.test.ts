@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMainTable, type TestTable } from '../../../test/support/dynamodb.js';
 import { streamEvent, ttlRemoveRecord } from '../../../test/support/stream-events.js';
 // The lead exports it from @pipeline/local; until then the test reaches the module itself.
-import { type ArchiveServer, startArchiveServer } from '../../local/src/archive-server.js';
+import { type ArchiveServer, startArchiveServer } from '@pipeline/local';
 import { createArchiveConsumer } from '../src/consumer.js';
 import { readArchive } from '../src/reader.js';
 import { restoreRecords } from '../src/restore.js';

@@ -383,7 +383,7 @@ class ShardWorker {
     const segments: Segment[] = [{ records, retries: 0, invokes: 0 }];
     while (segments.length > 0) {
       if (this.consumer.stopping) return;
-      const segment = segments.shift()!;
+      let segment = segments.shift()!;
       const oldest = (segment.records[0]?.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000;
       if (now() - oldest > definition.maxRecordAgeSeconds * 1000) {
         this.#skip(segment, 'RecordAgeExceeded');
@@ -407,7 +407,8 @@ class ShardWorker {
           segments.unshift({ records: rest, retries: segment.retries, invokes: 0 });
           continue;
         }
-        segment.records.splice(0, outcome.firstFailedIndex);
+        // Without bisect, redelivering the rest is a retry of the failed record.
+        segment = { records: rest, retries: segment.retries, invokes: segment.invokes };
       } else if (outcome.kind === 'failed') {
         this.consumer.log('batch failed', { shardId: this.shardId, reason: outcome.reason });
       }

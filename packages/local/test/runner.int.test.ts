@@ -1,0 +1,269 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { type ConsumerDefinition, consumerNamed, validateConsumer } from '@pipeline/pipeline';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createMainTable, localStreamsClient, type TestTable } from '../../../test/support/dynamodb.js';
+import {
+  FileQueue,
+  LocalRunner,
+  replayFailedBatch,
+  type StreamHandler,
+} from '../src/index.js';
+
+let table: TestTable;
+let streams: DynamoDBStreamsClient;
+const runners: LocalRunner[] = [];
+
+beforeAll(async () => {
+  table = await createMainTable();
+  streams = localStreamsClient();
+});
+
+afterEach(async () => {
+  await Promise.all(runners.splice(0).map((runner) => runner.stop()));
+});
+
+const testConsumer = (overrides: Partial<ConsumerDefinition>): ConsumerDefinition =>
+  validateConsumer({
+    ...consumerNamed('update-aggregates'),
+    name: 'test-consumer',
+    filters: [],
+    batchSize: 10,
+    maxBatchingWindowSeconds: 0,
+    parallelizationFactor: 1,
+    retryAttempts: 2,
+    bisectBatchOnError: false,
+    ...overrides,
+  });
+
+const startRunner = (
+  definition: ConsumerDefinition,
+  handler: StreamHandler,
+  stateDirectory = mkdtempSync(join(tmpdir(), 'runner-')),
+) => {
+  const runner = new LocalRunner({
+    streamArn: table.streamArn!,
+    client: streams,
+    consumers: [{ definition, handler }],
+    stateDirectory,
+    pollIntervalMs: 50,
+    retryDelayMs: () => 1,
+  });
+  runners.push(runner);
+  runner.start();
+  return { runner, stateDirectory, dlq: new FileQueue(join(stateDirectory, 'dlq', definition.name)) };
+};
+
+/** Writes items under a test-specific partition so tests sharing the table stay apart. */
+const put = (item: Record<string, unknown>) =>
+  table.client.send(new PutItemCommand({ TableName: table.tableName, Item: marshall(item) }));
+
+const numberOf = (record: DynamoDBRecord): number => Number(record.dynamodb?.NewImage?.n?.N ?? -1);
+const pkOf = (record: DynamoDBRecord): string => record.dynamodb?.Keys?.PK?.S ?? '';
+
+/** A handler that records every delivery, optionally failing some of them. */
+const recorder = (decide?: (event: DynamoDBStreamEvent, call: number) => unknown) => {
+  const deliveries: DynamoDBRecord[][] = [];
+  const handler: StreamHandler = async (event) => {
+    deliveries.push(event.Records);
+    return decide?.(event, deliveries.length);
+  };
+  return { deliveries, handler, all: () => deliveries.flat() };
+};
+
+describe('LocalRunner against DynamoDB Local', () => {
+  it('delivers every change in order per item, in the shape Lambda delivers, with parallel lanes', async () => {
+    // Prepare
+    const prefix = `ORDER-${Date.now()}`;
+    const items = ['a', 'b', 'c', 'd'];
+    const { handler, all } = recorder();
+    const { runner } = startRunner(testConsumer({ parallelizationFactor: 3, batchSize: 3 }), handler);
+    // Act
+    for (let n = 1; n <= 5; n++) {
+      await Promise.all(items.map((id) => put({ PK: `${prefix}#${id}`, SK: 'X', n })));
+    }
+    await runner.waitForIdle();
+    // Assess
+    const mine = all().filter((record) => pkOf(record).startsWith(prefix));
+    expect(mine).toHaveLength(20);
+    for (const id of items) {
+      expect(mine.filter((record) => pkOf(record) === `${prefix}#${id}`).map(numberOf)).toEqual([1, 2, 3, 4, 5]);
+    }
+    const first = mine[0]!;
+    expect(first.eventSource).toBe('aws:dynamodb');
+    expect(first.eventSourceARN).toBe(table.streamArn);
+    expect(typeof first.dynamodb?.ApproximateCreationDateTime).toBe('number');
+    expect(first.dynamodb?.StreamViewType).toBe('NEW_AND_OLD_IMAGES');
+    expect(runner.stats()[0]).toMatchObject({ failures: 0, dlqRecords: 0, lagMs: 0 });
+  });
+
+  it('redelivers from the lowest failed record, never the records before it', async () => {
+    const prefix = `RETRY-${Date.now()}`;
+    let failedOnce = false;
+    const { deliveries, handler } = recorder((event) => {
+      const mine = event.Records.filter((record) => pkOf(record).startsWith(prefix));
+      const third = mine.find((record) => numberOf(record) === 3);
+      if (third && !failedOnce) {
+        failedOnce = true;
+        const fifth = mine.find((record) => numberOf(record) === 5);
+        return {
+          batchItemFailures: [
+            ...(fifth ? [{ itemIdentifier: fifth.dynamodb!.SequenceNumber! }] : []),
+            { itemIdentifier: third.dynamodb!.SequenceNumber! },
+          ],
+        };
+      }
+    });
+    for (let n = 1; n <= 6; n++) await put({ PK: `${prefix}#${n}`, SK: 'X', n });
+    const { runner } = startRunner(testConsumer({ batchSize: 100 }), handler);
+    await runner.waitForIdle();
+
+    const numbers = deliveries.map((batch) =>
+      batch.filter((record) => pkOf(record).startsWith(prefix)).map(numberOf),
+    );
+    const nonEmpty = numbers.filter((batch) => batch.length > 0);
+    expect(nonEmpty).toEqual([
+      [1, 2, 3, 4, 5, 6],
+      [3, 4, 5, 6],
+    ]);
+    expect(runner.stats()[0]).toMatchObject({ retries: 1, dlqRecords: 0 });
+  });
+
+  it('bisects around a poison record, sends only it to the DLQ, and moves the shard on', async () => {
+    const prefix = `BISECT-${Date.now()}`;
+    const { handler, all } = recorder((event) => {
+      if (event.Records.some((record) => record.dynamodb?.NewImage?.poison)) throw new Error('poison');
+    });
+    for (let n = 1; n <= 8; n++) await put({ PK: `${prefix}#${n}`, SK: 'X', n, ...(n === 5 ? { poison: true } : {}) });
+    const { runner, dlq } = startRunner(
+      testConsumer({ batchSize: 100, bisectBatchOnError: true, retryAttempts: 1 }),
+      handler,
+    );
+    await runner.waitForIdle();
+
+    const messages = dlq.receive();
+    expect(messages).toHaveLength(1);
+    const info = messages[0]!.body.DDBStreamBatchInfo;
+    const poison = all().find((record) => numberOf(record) === 5 && pkOf(record).startsWith(prefix))!;
+    expect(info).toMatchObject({
+      batchSize: 1,
+      startSequenceNumber: poison.dynamodb!.SequenceNumber,
+      endSequenceNumber: poison.dynamodb!.SequenceNumber,
+      streamArn: table.streamArn,
+    });
+    expect(messages[0]!.body.requestContext.condition).toBe('RetryAttemptsExhausted');
+    const stats = runner.stats()[0]!;
+    expect(stats.bisections).toBeGreaterThan(0);
+    // Each half is invoked without using a retry; only the lone poison record uses them.
+    expect(stats.retries).toBe(1);
+    expect(stats.dlqRecords).toBe(1);
+    expect(stats.processed).toBe(stats.recordsIn - 1);
+  });
+
+  it('skips a batch to the DLQ after its retries run out, and replay re-delivers it from the stream', async () => {
+    const prefix = `DLQ-${Date.now()}`;
+    let healthy = false;
+    const { deliveries, handler } = recorder((event) => {
+      if (!healthy && event.Records.some((record) => pkOf(record).startsWith(prefix))) {
+        throw new Error('sink down');
+      }
+    });
+    for (let n = 1; n <= 3; n++) await put({ PK: `${prefix}#${n}`, SK: 'X', n });
+    const definition = testConsumer({ batchSize: 100, retryAttempts: 2 });
+    const { runner, dlq } = startRunner(definition, handler);
+    await runner.waitForIdle();
+
+    const failedDeliveries = deliveries.filter((batch) => batch.some((record) => pkOf(record).startsWith(prefix)));
+    expect(failedDeliveries).toHaveLength(3);
+    const [message] = dlq.receive();
+    expect(message!.body.DDBStreamBatchInfo.batchSize).toBe(failedDeliveries[0]!.length);
+
+    healthy = true;
+    const result = await replayFailedBatch(streams, message!.body, { definition, handler });
+    expect(result.failedAt).toBeUndefined();
+    const replayed = deliveries.at(-1)!.filter((record) => pkOf(record).startsWith(prefix)).map(numberOf);
+    expect(replayed).toEqual([1, 2, 3]);
+  });
+
+  it('fails and retries a batch whose handler times out or answers malformed', async () => {
+    const prefix = `FAULTS-${Date.now()}`;
+    const { deliveries, handler } = recorder((event, call) => {
+      if (!event.Records.some((record) => pkOf(record).startsWith(prefix))) return;
+      if (call === 1) return new Promise(() => {});
+      if (call === 2) return { batchItemFailures: [{ itemIdentifier: '' }] };
+    });
+    await put({ PK: `${prefix}#1`, SK: 'X', n: 1 });
+    const runner = new LocalRunner({
+      streamArn: table.streamArn!,
+      client: streams,
+      consumers: [{ definition: testConsumer({ batchSize: 1000, retryAttempts: 3 }), handler }],
+      stateDirectory: mkdtempSync(join(tmpdir(), 'runner-')),
+      pollIntervalMs: 50,
+      retryDelayMs: () => 1,
+      invokeTimeoutMs: () => 200,
+    });
+    runners.push(runner);
+    runner.start();
+    await runner.waitForIdle();
+    const mine = deliveries.filter((batch) => batch.some((record) => pkOf(record).startsWith(prefix)));
+    expect(mine.length).toBe(3);
+    expect(runner.stats()[0]).toMatchObject({ retries: 2, dlqRecords: 0 });
+  });
+
+  it('resumes after a restart from its checkpoint, losing and repeating nothing', async () => {
+    const prefix = `RESUME-${Date.now()}`;
+    const definition = testConsumer({ filters: [{ dynamodb: { Keys: { PK: { S: [{ prefix }] } } } }] });
+    const first = recorder();
+    const { runner, stateDirectory } = startRunner(definition, first.handler);
+    for (let n = 1; n <= 3; n++) await put({ PK: `${prefix}#${n}`, SK: 'X', n });
+    await runner.waitForIdle();
+    await runner.stop();
+
+    for (let n = 4; n <= 6; n++) await put({ PK: `${prefix}#${n}`, SK: 'X', n });
+    const second = recorder();
+    const restarted = startRunner(definition, second.handler, stateDirectory);
+    await restarted.runner.waitForIdle();
+
+    expect(first.all().map(numberOf)).toEqual([1, 2, 3]);
+    expect(second.all().map(numberOf)).toEqual([4, 5, 6]);
+    rmSync(stateDirectory, { recursive: true, force: true });
+  });
+
+  it('delivers a real TTL expiry as a REMOVE with the service identity, and a user delete without it', async () => {
+    const prefix = `TTL-${Date.now()}`;
+    const archive = consumerNamed('archive-expired');
+    const removes = recorder();
+    const { runner } = startRunner(
+      testConsumer({ filters: [{ dynamodb: { Keys: { PK: { S: [{ prefix }] } } } }] }),
+      removes.handler,
+    );
+    const expiring = recorder();
+    startRunner({ ...archive, name: 'ttl-consumer' }, expiring.handler);
+    const past = Math.floor(Date.now() / 1000) - 60;
+    await put({ PK: `${prefix}#expired`, SK: 'METADATA', ttl: past });
+    await put({ PK: `${prefix}#deleted`, SK: 'METADATA' });
+    await table.client.send(
+      new DeleteItemCommand({ TableName: table.tableName, Key: marshall({ PK: `${prefix}#deleted`, SK: 'METADATA' }) }),
+    );
+
+    const deadline = Date.now() + 60_000;
+    while (!expiring.all().some((record) => pkOf(record) === `${prefix}#expired`) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await runner.waitForIdle();
+    const expired = expiring.all().filter((record) => pkOf(record).startsWith(prefix));
+    expect(expired).toHaveLength(1);
+    expect(expired[0]).toMatchObject({
+      eventName: 'REMOVE',
+      userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
+    });
+    expect(expired[0]!.dynamodb?.OldImage?.ttl).toEqual({ N: String(past) });
+    const userDelete = removes.all().find((record) => pkOf(record) === `${prefix}#deleted` && record.eventName === 'REMOVE');
+    expect(userDelete?.userIdentity).toBeUndefined();
+  }, 90_000);
+});
