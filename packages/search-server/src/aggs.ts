@@ -10,13 +10,7 @@ import {
 import type { IndexState } from './engine.js';
 import { illegalArgument, OpenSearchApiError, parsingError, unsupported } from './errors.js';
 import type { FieldInfo } from './mapping.js';
-import {
-  type KeywordIndex,
-  keywordValues,
-  type NumberIndex,
-  numberValues,
-  type Segment,
-} from './segment.js';
+import { type KeywordIndex, type NumberIndex, numberValues, type Segment } from './segment.js';
 
 type Json = Record<string, unknown>;
 
@@ -194,9 +188,6 @@ const fieldOf = (
   return { info, index: index?.kind === 'text' ? undefined : index };
 };
 
-const docValues = (index: KeywordIndex | NumberIndex, doc: number): readonly (string | number)[] =>
-  index.kind === 'keyword' ? keywordValues(index, doc) : numberValues(index, doc);
-
 type BucketKey = string | number;
 
 const runSubs = (subs: Aggregation[], parts: AggPart[]): Json => {
@@ -220,16 +211,15 @@ const metric = (agg: Aggregation, parts: AggPart[]): Json => {
         `Field [${path}] of type [keyword] is not supported for aggregation [${agg.type}]`,
       );
     if (field.info.type === 'date') date = field.info;
-    for (const doc of part.docs) {
-      for (const value of docValues(field.index, doc)) {
-        count++;
-        if (typeof value === 'number') {
-          sum += value;
-          if (value < min) min = value;
-          if (value > max) max = value;
-        }
+    const visit = (value: string | number) => {
+      count++;
+      if (typeof value === 'number') {
+        sum += value;
+        if (value < min) min = value;
+        if (value > max) max = value;
       }
-    }
+    };
+    for (const doc of part.docs) forEachValue(field.index, doc, visit);
   }
   const withString = (value: number | null): Json =>
     value !== null && date
@@ -249,10 +239,30 @@ const metric = (agg: Aggregation, parts: AggPart[]): Json => {
   }
 };
 
+/** Calls `visit` with each distinct value of a field in a document, without allocating for one value. */
+const forEachValue = (
+  index: KeywordIndex | NumberIndex,
+  doc: number,
+  visit: (value: string | number) => void,
+): void => {
+  const many = index.multi.size > 0 ? index.multi.get(doc) : undefined;
+  if (many) {
+    for (const value of many) visit(value);
+    return;
+  }
+  if (index.kind === 'keyword') {
+    const value = index.first[doc];
+    if (value !== undefined) visit(value);
+  } else {
+    const value = index.values[doc]!;
+    if (!Number.isNaN(value)) visit(value);
+  }
+};
+
 const groupBy = (
   parts: AggPart[],
   path: string,
-  keyOf: (value: number | string, info: FieldInfo) => BucketKey | undefined,
+  keyOf: (value: number | string) => BucketKey | undefined,
 ) => {
   const groups = new Map<BucketKey, { docs: number[][]; count: number }>();
   let info: FieldInfo | undefined;
@@ -260,20 +270,28 @@ const groupBy = (
     const field = fieldOf(part, path);
     if (!field?.index) return;
     info = field.info;
-    for (const doc of part.docs) {
-      const seen = new Set<BucketKey>();
-      for (const value of docValues(field.index, doc)) {
-        const key = keyOf(value, field.info);
-        if (key === undefined || seen.has(key)) continue;
-        seen.add(key);
-        let group = groups.get(key);
-        if (!group) {
-          group = { docs: parts.map(() => []), count: 0 };
-          groups.set(key, group);
-        }
-        group.docs[p]!.push(doc);
-        group.count++;
+    const index = field.index;
+    let doc = 0;
+    let lastKey: BucketKey | undefined;
+    const add = (value: string | number) => {
+      const key = keyOf(value);
+      // Multi-valued documents count once per bucket.
+      if (key === undefined || key === lastKey) return;
+      lastKey = key;
+      let group = groups.get(key);
+      if (!group) {
+        group = { docs: parts.map(() => []), count: 0 };
+        groups.set(key, group);
       }
+      const docs = group.docs[p]!;
+      if (docs[docs.length - 1] === doc) return;
+      docs.push(doc);
+      group.count++;
+    };
+    for (const d of part.docs) {
+      doc = d;
+      lastKey = undefined;
+      forEachValue(index, d, add);
     }
   });
   return { groups, info };
@@ -339,7 +357,19 @@ const dateHistogram = (agg: Aggregation, parts: AggPart[]): Json => {
   if (params.calendar_interval !== undefined)
     unit = parseCalendarInterval(String(params.calendar_interval));
   else fixed = parseFixedInterval(String(params.fixed_interval));
-  const round = (ms: number) => (unit ? roundDown(ms, unit) : Math.floor(ms / fixed) * fixed);
+  // Calendar rounding of a day and longer depends only on the day; memoising it avoids a Date per value.
+  const byDay = new Map<number, number>();
+  const round = (ms: number) => {
+    if (!unit) return Math.floor(ms / fixed) * fixed;
+    if (unit === 'h' || unit === 'm' || unit === 's' || unit === 'd') return roundDown(ms, unit);
+    const day = Math.floor(ms / 86_400_000);
+    let start = byDay.get(day);
+    if (start === undefined) {
+      start = roundDown(ms, unit);
+      byDay.set(day, start);
+    }
+    return start;
+  };
   const next = (ms: number) => (unit ? addUnits(ms, 1, unit) : ms + fixed);
   const minDocCount = params.min_doc_count === undefined ? 0 : Number(params.min_doc_count);
   const { groups, info } = groupBy(parts, params.field as string, (value) =>

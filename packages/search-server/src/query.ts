@@ -702,9 +702,21 @@ const evaluatePhrase = (
   weight *= q.boost;
   const cache = normCache(index.sumTotalTermFreq / index.docCount);
   const { sources } = ctx.segment;
+  // A one-position phrase needs no position check: its frequency is the sum of its terms' frequencies.
+  const single =
+    terms.length === 1 ? [...(expansions ?? terms)].map((t) => index.postings.get(t)) : undefined;
+  const singleFreq = single ? new Uint32Array(ctx.segment.maxDoc) : undefined;
+  if (single && singleFreq)
+    for (const posting of single) {
+      if (!posting) continue;
+      for (let i = 0; i < posting.docs.length; i++)
+        singleFreq[posting.docs[i]!]! += posting.freqs[i]!;
+    }
   for (let d = 0; d < counts.length; d++) {
     if (counts[d] !== required) continue;
-    const freq = phraseFrequency(sourceValues(sources[d], info.sourcePath), terms, expansions);
+    const freq = singleFreq
+      ? singleFreq[d]!
+      : phraseFrequency(sourceValues(sources[d], info.sourcePath), terms, expansions);
     if (freq === 0) continue;
     set.match[d] = 1;
     if (set.scores) set.scores[d] = (weight * freq) / (freq + cache[index.norms[d]!]!);

@@ -498,7 +498,7 @@ export const search = (
   const effectiveSpecs: SortSpec[] =
     specs.length > 0 ? specs : [{ field: '_score', order: -1, missing: '_last' }];
   const scoring =
-    specs.length === 0 ||
+    (specs.length === 0 && size > 0) ||
     specs.some((s) => s.field === '_score') ||
     body.track_scores === true ||
     minScore !== undefined;
