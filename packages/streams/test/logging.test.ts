@@ -25,7 +25,7 @@ describe('redact', () => {
       orderId: 'o1',
       error: {
         name: 'Error',
-        message: `EMAIL#${REDACTED} already taken`,
+        message: `${REDACTED} already taken`,
         code: 'user.emailTaken',
         cause: { name: 'Error', message: `conditional check failed for ${REDACTED}` },
       },
