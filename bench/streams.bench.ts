@@ -34,7 +34,8 @@ const buildEvent = (): DynamoDBStreamEvent => {
     });
     records.push(modifyRecord(before, after));
   }
-  return streamEvent(...records);
+  // Lambda hands the handler parsed JSON; objects from JSON.parse are what both sides read.
+  return JSON.parse(JSON.stringify(streamEvent(...records))) as DynamoDBStreamEvent;
 };
 
 // The trivial per-record work both sides do: count status transitions.

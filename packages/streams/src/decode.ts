@@ -1,6 +1,7 @@
 import { parseKey } from '@pipeline/model';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { DecodeError, type DecodeFailureReason, MalformedAttributeError } from './errors.js';
+import { isSequenceNumber } from './sequence.js';
 import type { ChangeEvent, ChangeKind, Image } from './types.js';
 import { unmarshallImage } from './unmarshall.js';
 
@@ -19,8 +20,6 @@ const kindOf = (eventName: unknown): ChangeKind | undefined => {
       return undefined;
   }
 };
-
-const SEQUENCE_NUMBER = /^\d+$/;
 
 /**
  * The identity of an item for per-item ordering. Keys of this table never hold NUL; if one
@@ -99,7 +98,7 @@ export const decodeRecord = (record: DynamoDBRecord): ChangeEvent => {
   if (stream === null || typeof stream !== 'object') {
     throw failure(record, 'malformedRecord', 'the record has no dynamodb section');
   }
-  if (typeof sequenceNumber !== 'string' || !SEQUENCE_NUMBER.test(sequenceNumber)) {
+  if (!isSequenceNumber(sequenceNumber)) {
     throw failure(record, 'missingSequenceNumber', 'SequenceNumber must be a decimal string');
   }
   if (typeof eventID !== 'string' || eventID === '') {

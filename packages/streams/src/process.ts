@@ -31,7 +31,7 @@ import { rawItemKey, tryDecodeRecord } from './decode.js';
 import { DecodeError, InvalidHandlerResultError, UnreportableFailureError } from './errors.js';
 import { defaultLogger, type LogSink, RecordLogger } from './logging.js';
 import { addBatchMetrics, type BatchCounts, type MetricsSink } from './metrics.js';
-import { compareSequenceNumbers, lowestSequenceNumber } from './sequence.js';
+import { compareSequenceNumbers, isSequenceNumber, lowestSequenceNumber } from './sequence.js';
 import type { ChangeEvent } from './types.js';
 
 /** Options shared by {@link processRecords} and {@link processBatch}. */
@@ -133,13 +133,9 @@ const recordLogger = (sink: LogSink, change: ChangeEvent): RecordLogger =>
     kind: change.kind,
   });
 
-const SEQUENCE_NUMBER = /^\d+$/;
-
 const sequenceNumberOf = (record: DynamoDBRecord): string | undefined => {
   const sequenceNumber = record?.dynamodb?.SequenceNumber;
-  return typeof sequenceNumber === 'string' && SEQUENCE_NUMBER.test(sequenceNumber)
-    ? sequenceNumber
-    : undefined;
+  return isSequenceNumber(sequenceNumber) ? sequenceNumber : undefined;
 };
 
 /**
@@ -266,21 +262,24 @@ export const runRecords = async (
   // Items with a failed record in this batch, and the sequence number that blocked them.
   const blocked = new Map<string, string>();
 
-  /** Applies record `index` unless its item is blocked; returns the handler's promise, if any. */
-  const start = (index: number, key: string | undefined): PromiseLike<unknown> | undefined => {
-    // A record without readable keys cannot be decoded; it fails on its own.
-    if (key === undefined) {
-      batch.decode(index);
-      return undefined;
-    }
-    const blocker = blocked.size === 0 ? undefined : blocked.get(key);
-    if (blocker !== undefined) {
-      batch.skip(index, blocker);
-      return undefined;
+  /**
+   * Applies record `index` unless its item is blocked; returns the handler's promise, if
+   * any. The raw item key is read only when some item is blocked or decoding fails.
+   */
+  const start = (index: number, knownKey?: string): PromiseLike<unknown> | undefined => {
+    const record = records[index]!;
+    if (blocked.size > 0) {
+      const blocker = blocked.get(knownKey ?? rawItemKey(record) ?? '');
+      if (blocker !== undefined) {
+        batch.skip(index, blocker);
+        return undefined;
+      }
     }
     const change = batch.decode(index);
     if (change === undefined) {
-      blocked.set(key, sequenceNumberOf(records[index]!) ?? 'undecodable record');
+      // Without readable keys the record fails on its own; with them it blocks its item.
+      const key = knownKey ?? rawItemKey(record);
+      if (key !== undefined) blocked.set(key, sequenceNumberOf(record) ?? 'undecodable record');
       return undefined;
     }
     let result: unknown;
@@ -288,7 +287,7 @@ export const runRecords = async (
       result = handler(change, new Context(sink, change, records[index]!));
     } catch (error) {
       batch.fail(index, change, error);
-      blocked.set(key, change.sequenceNumber);
+      blocked.set(change.itemKey, change.sequenceNumber);
       return undefined;
     }
     if (!isPromise(result)) {
@@ -301,7 +300,7 @@ export const runRecords = async (
       },
       (error: unknown) => {
         batch.fail(index, change, error);
-        blocked.set(key, change.sequenceNumber);
+        blocked.set(change.itemKey, change.sequenceNumber);
       },
     );
   };
@@ -311,7 +310,7 @@ export const runRecords = async (
   let first = 0;
   let pending: PromiseLike<unknown> | undefined;
   for (; first < records.length && pending === undefined; first++) {
-    pending = start(first, rawItemKey(records[first]!));
+    pending = start(first);
   }
   if (pending === undefined) return batch.report(options);
 

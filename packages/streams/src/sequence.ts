@@ -28,3 +28,13 @@ export const lowestSequenceNumber = (sequenceNumbers: Iterable<string>): string 
   }
   return lowest;
 };
+
+/** Whether a value is a sequence number: a non-empty string of decimal digits. */
+export const isSequenceNumber = (value: unknown): value is string => {
+  if (typeof value !== 'string' || value.length === 0) return false;
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
+};
