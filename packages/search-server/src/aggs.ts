@@ -5,7 +5,6 @@ import {
   parseCalendarInterval,
   parseDateFormats,
   parseFixedInterval,
-  roundDown,
 } from './dates.js';
 import type { IndexState } from './engine.js';
 import { illegalArgument, OpenSearchApiError, parsingError, unsupported } from './errors.js';
@@ -263,6 +262,7 @@ const groupBy = (
   parts: AggPart[],
   path: string,
   keyOf: (value: number | string) => BucketKey | undefined,
+  collectDocs: boolean,
 ) => {
   const groups = new Map<BucketKey, { docs: number[][]; count: number }>();
   let info: FieldInfo | undefined;
@@ -283,6 +283,10 @@ const groupBy = (
         group = { docs: parts.map(() => []), count: 0 };
         groups.set(key, group);
       }
+      if (!collectDocs) {
+        group.count++;
+        return;
+      }
       const docs = group.docs[p]!;
       if (docs[docs.length - 1] === doc) return;
       docs.push(doc);
@@ -300,11 +304,52 @@ const groupBy = (
 const subParts = (parts: AggPart[], docs: number[][] | undefined): AggPart[] =>
   parts.map((part, p) => ({ ...part, docs: Int32Array.from(docs?.[p] ?? []) }));
 
+/** Counts single-valued keyword documents by ordinal; multi-valued ones go through the generic path. */
+const keywordCounts = (parts: AggPart[], path: string, collectDocs: boolean) => {
+  const groups = new Map<BucketKey, { docs: number[][]; count: number }>();
+  let info: FieldInfo | undefined;
+  for (const [p, part] of parts.entries()) {
+    const field = fieldOf(part, path);
+    if (!field?.index || field.index.kind !== 'keyword') return undefined;
+    info = field.info;
+    const { ords, ordTerms, multi } = field.index;
+    const counts = new Int32Array(ordTerms.length);
+    const docsByOrd: number[][] = collectDocs ? ordTerms.map(() => []) : [];
+    const add = (ord: number, doc: number) => {
+      counts[ord]!++;
+      if (collectDocs) docsByOrd[ord]!.push(doc);
+    };
+    for (const doc of part.docs) {
+      const many = multi.size > 0 ? multi.get(doc) : undefined;
+      if (many) {
+        for (const value of many) add(field.index.ordOf.get(value)!, doc);
+        continue;
+      }
+      const ord = ords[doc]!;
+      if (ord >= 0) add(ord, doc);
+    }
+    for (let ord = 0; ord < counts.length; ord++) {
+      if (counts[ord] === 0) continue;
+      const key = ordTerms[ord]!;
+      let group = groups.get(key);
+      if (!group) {
+        group = { docs: parts.map(() => []), count: 0 };
+        groups.set(key, group);
+      }
+      group.count += counts[ord]!;
+      if (collectDocs) group.docs[p] = docsByOrd[ord]!;
+    }
+  }
+  return { groups, info };
+};
+
 const termsAgg = (agg: Aggregation, parts: AggPart[]): Json => {
   const size = agg.params.size === undefined ? 10 : Number(agg.params.size);
   const minDocCount = agg.params.min_doc_count === undefined ? 1 : Number(agg.params.min_doc_count);
   if (minDocCount === 0) throw unsupported('terms aggregation with min_doc_count 0');
-  const { groups, info } = groupBy(parts, agg.params.field as string, (value) => value);
+  const fast = keywordCounts(parts, agg.params.field as string, agg.subs.length > 0);
+  const { groups, info } =
+    fast ?? groupBy(parts, agg.params.field as string, (value) => value, agg.subs.length > 0);
   const orders = (
     Array.isArray(agg.params.order) ? agg.params.order : agg.params.order ? [agg.params.order] : []
   ) as Json[];
@@ -341,6 +386,112 @@ const termsAgg = (agg: Aggregation, parts: AggPart[]): Json => {
   };
 };
 
+const DAY_MS = 86_400_000;
+
+/** Months since year 0 of a UTC instant, by arithmetic (Hinnant's civil_from_days), no Date object. */
+const monthNumber = (ms: number): number => {
+  const z = Math.floor(ms / DAY_MS) + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return (yoe + era * 400 + (month <= 2 ? 1 : 0)) * 12 + month - 1;
+};
+
+/** Integer bucket numbers for an interval, and the start instant of each. */
+interface BucketIndex {
+  /** Whether the bucket depends only on the UTC day, so it can be computed once per day. */
+  readonly perDay: boolean;
+  index(ms: number): number;
+  start(index: number): number;
+}
+
+const bucketIndex = (unit: CalendarUnit | undefined, fixed: number): BucketIndex => {
+  const width =
+    unit === 'd'
+      ? DAY_MS
+      : unit === 'h'
+        ? 3_600_000
+        : unit === 'm'
+          ? 60_000
+          : unit === 's'
+            ? 1000
+            : fixed;
+  switch (unit) {
+    case 'y':
+      return {
+        perDay: true,
+        index: (ms) => Math.floor(monthNumber(ms) / 12),
+        start: (i) => Date.UTC(i, 0, 1),
+      };
+    case 'q':
+      return {
+        perDay: true,
+        index: (ms) => Math.floor(monthNumber(ms) / 3),
+        start: (i) => Date.UTC(Math.floor(i / 4), (i % 4) * 3, 1),
+      };
+    case 'M':
+      return {
+        perDay: true,
+        index: monthNumber,
+        start: (i) => Date.UTC(Math.floor(i / 12), i % 12, 1),
+      };
+    case 'w':
+      // 1970-01-01 was a Thursday; ISO weeks start on the Monday three days before.
+      return {
+        perDay: true,
+        index: (ms) => Math.floor((Math.floor(ms / DAY_MS) + 3) / 7),
+        start: (i) => (i * 7 - 3) * DAY_MS,
+      };
+    default:
+      return { perDay: false, index: (ms) => Math.floor(ms / width), start: (i) => i * width };
+  }
+};
+
+/** Counts documents per bucket with integer keys; `undefined` when the field is not numeric. */
+const countBuckets = (parts: AggPart[], path: string, bucket: BucketIndex) => {
+  const counts = new Map<number, number>();
+  let info: FieldInfo | undefined;
+  // Buckets of a day or longer depend only on the day, so the calendar arithmetic runs once per day.
+  const byDay = new Map<number, number>();
+  const indexOf = (v: number): number => {
+    if (!bucket.perDay) return bucket.index(v);
+    const day = Math.floor(v / DAY_MS);
+    let i = byDay.get(day);
+    if (i === undefined) {
+      i = bucket.index(v);
+      byDay.set(day, i);
+    }
+    return i;
+  };
+  for (const part of parts) {
+    const field = fieldOf(part, path);
+    if (!field?.index) continue;
+    if (field.index.kind !== 'number') return undefined;
+    info = field.info;
+    const { values, multi } = field.index;
+    for (const doc of part.docs) {
+      const many = multi.size > 0 ? multi.get(doc) : undefined;
+      if (many) {
+        const seen = new Set(many.map(indexOf));
+        for (const i of seen) counts.set(i, (counts.get(i) ?? 0) + 1);
+        continue;
+      }
+      const v = values[doc]!;
+      if (Number.isNaN(v)) continue;
+      const i = indexOf(v);
+      counts.set(i, (counts.get(i) ?? 0) + 1);
+    }
+  }
+  const groups = new Map<BucketKey, { docs: number[][]; count: number }>();
+  for (const [i, count] of counts) groups.set(bucket.start(i), { docs: [], count });
+  return { groups, info };
+};
+
 const dateHistogram = (agg: Aggregation, parts: AggPart[]): Json => {
   const { params } = agg;
   if (
@@ -357,24 +508,18 @@ const dateHistogram = (agg: Aggregation, parts: AggPart[]): Json => {
   if (params.calendar_interval !== undefined)
     unit = parseCalendarInterval(String(params.calendar_interval));
   else fixed = parseFixedInterval(String(params.fixed_interval));
-  // Calendar rounding of a day and longer depends only on the day; memoising it avoids a Date per value.
-  const byDay = new Map<number, number>();
-  const round = (ms: number) => {
-    if (!unit) return Math.floor(ms / fixed) * fixed;
-    if (unit === 'h' || unit === 'm' || unit === 's' || unit === 'd') return roundDown(ms, unit);
-    const day = Math.floor(ms / 86_400_000);
-    let start = byDay.get(day);
-    if (start === undefined) {
-      start = roundDown(ms, unit);
-      byDay.set(day, start);
-    }
-    return start;
-  };
+  const bucket = bucketIndex(unit, fixed);
+  const round = (ms: number) => bucket.start(bucket.index(ms));
   const next = (ms: number) => (unit ? addUnits(ms, 1, unit) : ms + fixed);
   const minDocCount = params.min_doc_count === undefined ? 0 : Number(params.min_doc_count);
-  const { groups, info } = groupBy(parts, params.field as string, (value) =>
-    typeof value === 'number' ? round(value) : undefined,
-  );
+  const { groups, info } =
+    (agg.subs.length === 0 ? countBuckets(parts, params.field as string, bucket) : undefined) ??
+    groupBy(
+      parts,
+      params.field as string,
+      (value) => (typeof value === 'number' ? round(value) : undefined),
+      agg.subs.length > 0,
+    );
   if (info && info.type !== 'date' && info.family !== 'number')
     throw illegalArgument(
       `Field [${info.path}] of type [${info.type}] is not supported for aggregation [date_histogram]`,

@@ -23,6 +23,11 @@ export interface KeywordIndex {
   readonly first: (string | undefined)[];
   /** Every value of documents with more than one. */
   readonly multi: Map<number, string[]>;
+  /** Ordinal of each document's first value (-1 when missing), for counting without string hashing. */
+  ords: Int32Array;
+  /** The value of each ordinal. */
+  readonly ordTerms: string[];
+  readonly ordOf: Map<string, number>;
   docCount: number;
   sumDocFreq: number;
 }
@@ -145,6 +150,11 @@ export class Segment {
     for (const index of this.fields.values()) {
       if (index.kind === 'text') index.norms = grow(index.norms, capacity);
       else if (index.kind === 'number') index.values = grow(index.values, capacity, Number.NaN);
+      else {
+        const ords = new Int32Array(capacity).fill(-1);
+        ords.set(index.ords);
+        index.ords = ords;
+      }
     }
   }
 
@@ -165,6 +175,9 @@ export class Segment {
         postings: new Map(),
         first: [],
         multi: new Map(),
+        ords: new Int32Array(this.capacity).fill(-1),
+        ordTerms: [],
+        ordOf: new Map(),
         docCount: 0,
         sumDocFreq: 0,
       };
@@ -209,12 +222,21 @@ export class Segment {
       }
     }
     while (index.first.length < doc) index.first.push(undefined);
-    if (values.length === 1) index.first.push(values[0]);
+    let first: string;
+    if (values.length === 1) first = values[0]!;
     else {
       const sorted = [...new Set(values)].sort();
-      index.first.push(sorted[0]);
+      first = sorted[0]!;
       if (sorted.length > 1) index.multi.set(doc, sorted);
     }
+    index.first.push(first);
+    let ord = index.ordOf.get(first);
+    if (ord === undefined) {
+      ord = index.ordTerms.length;
+      index.ordTerms.push(first);
+      index.ordOf.set(first, ord);
+    }
+    index.ords[doc] = ord;
     index.docCount++;
   }
 
