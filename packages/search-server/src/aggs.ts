@@ -310,7 +310,7 @@ const keywordCounts = (parts: AggPart[], path: string, collectDocs: boolean) => 
   let info: FieldInfo | undefined;
   for (const [p, part] of parts.entries()) {
     const field = fieldOf(part, path);
-    if (!field?.index || field.index.kind !== 'keyword') return undefined;
+    if (field?.index?.kind !== 'keyword') return undefined;
     info = field.info;
     const { ords, ordTerms, multi } = field.index;
     const counts = new Int32Array(ordTerms.length);

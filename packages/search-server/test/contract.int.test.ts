@@ -241,6 +241,38 @@ describe(`contract: documents and versioning — ${target}`, () => {
     expect((await client.count({ index: lazy })).body.count).toBe(1);
   });
 
+  it('makes writes searchable by the periodic refresh (index.refresh_interval, 1s by default)', async () => {
+    const periodic = name('periodic');
+    await client.index({ index: periodic, id: '1', body: { tag: 'x' } });
+    const deadline = Date.now() + 5_000;
+    let found = 0;
+    while (found === 0 && Date.now() < deadline) {
+      found = (await client.count({ index: periodic })).body.count;
+      if (found === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(found).toBe(1);
+  });
+
+  it('deletes what a query matches with _delete_by_query', async () => {
+    const purge = name('purge');
+    await client.bulk({
+      refresh: true,
+      body: [
+        { index: { _index: purge, _id: 'm1' } },
+        { deleted: true },
+        { index: { _index: purge, _id: 'keep' } },
+        { deleted: false },
+      ],
+    });
+    const response = await client.deleteByQuery({
+      index: purge,
+      refresh: true,
+      body: { query: { term: { deleted: true } } },
+    });
+    expect(response.body).toMatchObject({ deleted: 1, version_conflicts: 0, failures: [] });
+    expect(ids(await client.search({ index: purge }))).toEqual(['keep']);
+  });
+
   it('reports each bulk item, with errors: true when some fail', async () => {
     const bulkIndex = name('bulk');
     await client.indices.create({
