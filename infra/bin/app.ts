@@ -1,0 +1,18 @@
+/**
+ * The CDK app: `npm run synth` / `npx cdk deploy`. Settings come from context; see
+ * docs/deploy.md. The cdk-nag AwsSolutions pack runs at synthesis and fails it on any
+ * finding that is not acknowledged with a reason.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { PipelineStack } from '../lib/pipeline-stack.js';
+import { readSettings } from '../lib/settings.js';
+
+const app = new App();
+const settings = readSettings((key) => app.node.tryGetContext(key));
+new PipelineStack(app, `StreamPipeline-${settings.stage}`, {
+  settings,
+  description: 'DynamoDB Streams pipeline: tables, search sync, aggregates and TTL archive.',
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -1,0 +1,189 @@
+/** One stream consumer of the pipeline definition: its function, log group, DLQ and event source. */
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { ConsumerDefinition } from '@pipeline/pipeline';
+import { Construct } from 'constructs';
+import { cdkBundlingOptions, repoRoot } from '../bundling.js';
+import { acknowledgeWildcardActions, acknowledgeWildcardResources } from '../nag.js';
+
+/** The namespace the handlers publish their Powertools metrics under. */
+export const METRICS_NAMESPACE = 'StreamPipeline';
+
+// Longer than the stream's 24 h retention, so a DLQ'd batch's metadata outlives the records
+// it points at and the gap stays visible.
+const DLQ_RETENTION = Duration.days(14);
+
+/** Props of {@link StreamConsumerFunction}. */
+export interface StreamConsumerFunctionProps {
+  /** The consumer's entry in the pipeline definition; every setting comes from it. */
+  readonly definition: ConsumerDefinition;
+  /** The table whose stream feeds the consumer. */
+  readonly table: dynamodb.ITable;
+  /**
+   * The handler module.
+   * @default the definition's `handler`, resolved from the repository root
+   */
+  readonly entry?: string;
+  /**
+   * Environment beyond Powertools' own.
+   * @default none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Retention of the function's log group, in days. */
+  readonly logRetentionDays: number;
+  /**
+   * Powertools log level.
+   * @default 'INFO'
+   */
+  readonly logLevel?: string;
+  /**
+   * Customer-managed key for the DLQ.
+   * @default SQS-managed encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Destroy the log group and queue with the stack.
+   * @default false
+   */
+  readonly destroyOnRemoval?: boolean;
+}
+
+/**
+ * A consumer's Lambda function (Node.js 22, ARM64, esbuild-bundled ESM with source maps),
+ * its own role and log group, and its DynamoDB stream event source with an SQS on-failure
+ * queue, all taken from one {@link ConsumerDefinition}.
+ *
+ * @example
+ * const consumer = new StreamConsumerFunction(this, 'SyncSearch', {
+ *   definition: consumerNamed('sync-search'), table: main.table, logRetentionDays: 30,
+ * });
+ */
+export class StreamConsumerFunction extends Construct {
+  readonly definition: ConsumerDefinition;
+  readonly function: NodejsFunction;
+  /** The function's own role; grants from `access` land here. */
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  /** Receives the metadata of every batch that ran out of retries or record age. */
+  readonly deadLetterQueue: sqs.Queue;
+  readonly eventSource: DynamoEventSource;
+
+  constructor(scope: Construct, id: string, props: StreamConsumerFunctionProps) {
+    super(scope, id);
+    const { definition } = props;
+    this.definition = definition;
+    const removalPolicy = props.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs the ${definition.name} stream consumer.`,
+    });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy,
+    });
+    // In place of AWSLambdaBasicExecutionRole: writes to this log group only.
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      description: definition.description,
+      entry: props.entry ?? join(repoRoot, definition.handler),
+      handler: 'handler',
+      projectRoot: repoRoot,
+      depsLockFilePath: join(repoRoot, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: definition.memoryMiB,
+      timeout: Duration.seconds(definition.timeoutSeconds),
+      role: this.role,
+      logGroup: this.logGroup,
+      bundling: cdkBundlingOptions(),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: definition.name,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        ...props.environment,
+      },
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: DLQ_RETENTION,
+      enforceSSL: true,
+      ...(props.encryptionKey
+        ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
+        : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
+      removalPolicy,
+    });
+
+    this.eventSource = new DynamoEventSource(props.table, {
+      startingPosition: lambda.StartingPosition[definition.startingPosition],
+      batchSize: definition.batchSize,
+      maxBatchingWindow: Duration.seconds(definition.maxBatchingWindowSeconds),
+      reportBatchItemFailures: definition.reportBatchItemFailures,
+      bisectBatchOnError: definition.bisectBatchOnError,
+      retryAttempts: definition.retryAttempts,
+      maxRecordAge: Duration.seconds(definition.maxRecordAgeSeconds),
+      parallelizationFactor: definition.parallelizationFactor,
+      // No patterns means every record: an empty FilterCriteria list is left out, not sent.
+      ...(definition.filters.length > 0
+        ? { filters: definition.filters.map((pattern) => lambda.FilterCriteria.filter({ ...pattern })) }
+        : {}),
+      onFailure: new SqsDlq(this.deadLetterQueue),
+    });
+    this.function.addEventSource(this.eventSource);
+
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is the event source mapping's on-failure destination, the last stop; its messages are replayed by an operator, not redriven.",
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is the runtime the handlers are built and tested for; a runtime upgrade is a deliberate change, not a lint fix.',
+    });
+    acknowledgeWildcardResources(
+      this.role,
+      ['*'],
+      'dynamodb:ListStreams, which the event source mapping needs, is account-level and takes no resource.',
+    );
+    if (props.encryptionKey) {
+      acknowledgeWildcardActions(
+        this.role,
+        ['kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+        "These are the actions SqsDlq grants on the queue's key so the mapping can send to the encrypted DLQ; the resource is that one key.",
+      );
+    }
+  }
+
+  /** Adds an environment variable to the function. */
+  addEnvironment(name: string, value: string): void {
+    this.function.addEnvironment(name, value);
+  }
+
+  /** The age of the newest record processed, at its maximum per minute. */
+  metricIteratorAge(): cloudwatch.Metric {
+    return this.function.metric('IteratorAge', {
+      statistic: 'Maximum',
+      period: Duration.minutes(1),
+    });
+  }
+
+  /** Batches waiting in the on-failure queue. */
+  metricDeadLetters(): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: 'Maximum',
+      period: Duration.minutes(1),
+    });
+  }
+}

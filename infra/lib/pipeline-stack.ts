@@ -1,0 +1,162 @@
+/** The whole pipeline in one stack, built from `@pipeline/model` and `@pipeline/pipeline`. */
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { aggregatesTable, mainTable } from '@pipeline/model';
+import { Access, type ConsumerDefinition, EnvVar, pipeline } from '@pipeline/pipeline';
+import type { Construct } from 'constructs';
+import { ArchiveBucket } from './constructs/archive-bucket.js';
+import { PipelineMonitoring } from './constructs/monitoring.js';
+import { SearchDomain } from './constructs/search-domain.js';
+import { StreamConsumerFunction } from './constructs/stream-consumer.js';
+import { PipelineTable } from './constructs/table.js';
+import { ARCHIVE_TRANSITION_DAYS, type PipelineSettings, Stage } from './settings.js';
+
+/** Props of {@link PipelineStack}. */
+export interface PipelineStackProps extends StackProps {
+  readonly settings: PipelineSettings;
+  /**
+   * The consumers to deploy.
+   * @default the pipeline definition
+   */
+  readonly consumers?: readonly ConsumerDefinition[];
+  /**
+   * Resolves a consumer's handler module.
+   * @default the definition's `handler` under the repository root
+   */
+  readonly entryOf?: (consumer: ConsumerDefinition) => string | undefined;
+}
+
+/**
+ * Tables, search, archive, one {@link StreamConsumerFunction} per consumer with exactly the
+ * grants its `access` list names, and the alarms over them.
+ *
+ * @example
+ * new PipelineStack(app, 'StreamPipeline-dev', { settings: readSettings((key) => app.node.tryGetContext(key)) });
+ */
+export class PipelineStack extends Stack {
+  readonly mainTable: PipelineTable;
+  readonly aggregatesTable: PipelineTable;
+  readonly archive: ArchiveBucket;
+  readonly search: SearchDomain | undefined;
+  readonly consumers: readonly StreamConsumerFunction[];
+  readonly monitoring: PipelineMonitoring;
+  readonly encryptionKey: kms.Key | undefined;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    const production = settings.stage === Stage.prod;
+
+    this.encryptionKey = settings.customerManagedKey
+      ? new kms.Key(this, 'DataKey', {
+          description: 'Encrypts the pipeline tables, archive and dead-letter queues.',
+          enableKeyRotation: true,
+          pendingWindow: Duration.days(30),
+        })
+      : undefined;
+    const encryptionKey = this.encryptionKey;
+
+    this.mainTable = new PipelineTable(this, 'MainTable', {
+      declaration: mainTable,
+      retain: production,
+      ...(encryptionKey ? { encryptionKey } : {}),
+    });
+    this.aggregatesTable = new PipelineTable(this, 'AggregatesTable', {
+      declaration: aggregatesTable,
+      retain: production,
+      ...(encryptionKey ? { encryptionKey } : {}),
+    });
+    this.archive = new ArchiveBucket(this, 'Archive', {
+      prefix: settings.archivePrefix,
+      transitionAfterDays: ARCHIVE_TRANSITION_DAYS,
+      ...(settings.archiveExpiryDays ? { expireAfterDays: settings.archiveExpiryDays } : {}),
+      ...(encryptionKey ? { encryptionKey } : {}),
+    });
+
+    const definitions = props.consumers ?? pipeline;
+    this.consumers = definitions.map((definition) => {
+      const entry = props.entryOf?.(definition);
+      return new StreamConsumerFunction(this, pascalCase(definition.name), {
+        definition,
+        table: this.mainTable.table,
+        ...(entry ? { entry } : {}),
+        logRetentionDays: settings.logRetentionDays,
+        logLevel: settings.logLevel,
+        ...(encryptionKey ? { encryptionKey } : {}),
+        destroyOnRemoval: !production,
+        // The archive names the source table in every record.
+        environment: { [EnvVar.tableName]: this.mainTable.table.tableName },
+      });
+    });
+
+    const searchWriters = this.consumers.filter((consumer) =>
+      consumer.definition.access.includes(Access.writeSearch),
+    );
+    this.search =
+      searchWriters.length > 0
+        ? new SearchDomain(this, 'Search', {
+            target: settings.search,
+            writers: searchWriters.map((consumer) => consumer.role),
+            production,
+            logRetentionDays: settings.logRetentionDays,
+          })
+        : undefined;
+
+    for (const consumer of this.consumers) this.grantAccess(consumer);
+
+    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      consumers: this.consumers,
+      ...(this.search?.domain
+        ? { domain: this.search.domain, domainVolumeGiB: this.search.volumeSizeGiB }
+        : {}),
+      ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
+    });
+
+    new CfnOutput(this, 'MainTableName', { value: this.mainTable.table.tableName });
+    new CfnOutput(this, 'AggregatesTableName', { value: this.aggregatesTable.table.tableName });
+    new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName });
+    if (this.search) new CfnOutput(this, 'SearchEndpoint', { value: this.search.endpointUrl });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+  }
+
+  /** Grants exactly what the consumer's `access` list names, with the environment to use it. */
+  private grantAccess(consumer: StreamConsumerFunction): void {
+    const { role } = consumer;
+    for (const access of consumer.definition.access) {
+      switch (access) {
+        case Access.readMainTable:
+          this.mainTable.grantQuery(role);
+          break;
+        case Access.writeAggregates:
+          this.aggregatesTable.grantItemReadWrite(role);
+          consumer.addEnvironment(
+            EnvVar.aggregatesTableName,
+            this.aggregatesTable.table.tableName,
+          );
+          break;
+        case Access.writeArchive:
+          this.archive.grantWriteArchive(role);
+          consumer.addEnvironment(EnvVar.archiveBucket, this.archive.bucket.bucketName);
+          consumer.addEnvironment(EnvVar.archivePrefix, this.archive.prefix);
+          break;
+        case Access.writeSearch: {
+          const search = this.search!;
+          search.grantIndexWrite(role);
+          consumer.addEnvironment(EnvVar.openSearchUrl, search.endpointUrl);
+          consumer.addEnvironment(EnvVar.openSearchSigV4, 'true');
+          consumer.addEnvironment(EnvVar.openSearchService, search.signingService);
+          break;
+        }
+        default:
+          assertNever(access);
+      }
+    }
+  }
+}
+
+const pascalCase = (name: string): string =>
+  name.replace(/(^|-)([a-z0-9])/g, (_, __, letter: string) => letter.toUpperCase());
+
+const assertNever = (value: never): never => {
+  throw new Error(`unhandled access ${String(value)}`);
+};
