@@ -1,0 +1,254 @@
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { LocalRunner } from '@pipeline/local';
+import { createStore, type Store } from '@pipeline/store';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createMainTable,
+  localStreamsClient,
+  type TestTable,
+} from '../../../test/support/dynamodb.js';
+import {
+  createSearchSyncConsumer,
+  orderVersion,
+  type SearchSyncOptions,
+  searchOrders,
+  searchUsers,
+  sendBulk,
+} from '../src/index.js';
+import {
+  eventually,
+  getDocument,
+  recording,
+  type SearchFixture,
+  startRunner,
+  startSearchFixture,
+} from './support.js';
+
+let table: TestTable;
+let streams: DynamoDBStreamsClient;
+let search: SearchFixture;
+let store: Store;
+let options: SearchSyncOptions;
+let runner: LocalRunner | undefined;
+let events: DynamoDBStreamEvent[];
+
+beforeAll(async () => {
+  table = await createMainTable();
+  streams = localStreamsClient();
+  search = await startSearchFixture();
+  store = createStore({ tableName: table.tableName, client: table.client });
+  options = {
+    client: search.client,
+    dynamodb: table.client,
+    tableName: table.tableName,
+    prefix: search.prefix,
+  };
+  const recorder = recording(createSearchSyncConsumer(options));
+  events = recorder.events;
+  runner = startRunner(table.streamArn!, streams, recorder.handler);
+});
+
+afterEach(async () => {
+  await runner?.waitForIdle();
+});
+
+afterAll(async () => {
+  await runner?.stop();
+  await search.stop();
+  streams.destroy();
+});
+
+let sequence = 0;
+const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${sequence++}`;
+
+const placeOrder = async (name = 'Ada Lovelace') => {
+  const userId = unique('u');
+  const orderId = unique('o');
+  const user = await store.createUser({ userId, email: `${userId}@example.com`, name });
+  const { order } = await store.createOrder({
+    userId,
+    orderId,
+    items: [
+      {
+        productId: 'p-engine',
+        name: 'Analytical Engine',
+        quantity: 1,
+        unitPrice: { amount: 99_00, currency: 'EUR' },
+      },
+      {
+        productId: 'p-cards',
+        name: 'Punched Cards',
+        quantity: 3,
+        unitPrice: { amount: 2_50, currency: 'EUR' },
+      },
+    ],
+  });
+  return { user, order, userId, orderId };
+};
+
+const orderDoc = (orderId: string) => getDocument(search.client, search.names.orders.read, orderId);
+
+/** The recorded events that carry a record of `pk`, oldest first. */
+const eventsTouching = (pk: string): DynamoDBStreamEvent[] =>
+  events
+    .map((event) => ({
+      Records: event.Records.filter((record) => record.dynamodb?.Keys?.PK?.S === pk),
+    }))
+    .filter((event) => event.Records.length > 0);
+
+describe('sync-search through DynamoDB Local, the local runner and the local search server', () => {
+  it('makes orders written through the store searchable by customer, item name and order id', async () => {
+    // Prepare
+    const { orderId, userId } = await placeOrder('Grace Hopper');
+    // Act
+    const byName = await eventually(async () => {
+      await search.client.indices.refresh({ index: search.names.orders.read });
+      const page = await searchOrders(search.client, { text: 'grace hopper', userId }, search);
+      return page.total > 0 ? page : undefined;
+    });
+    const byItem = await searchOrders(search.client, { text: 'punched', userId }, search);
+    const byId = await searchOrders(search.client, { text: orderId }, search);
+    await search.client.indices.refresh({ index: search.names.users.read });
+    const users = await searchUsers(search.client, { text: `${userId}@example.com` }, search);
+    // Assess
+    expect(byName.hits[0]).toMatchObject({
+      orderId,
+      userId,
+      status: 'pending',
+      total: { amount: 106_50, currency: 'EUR' },
+      itemProductIds: ['p-cards', 'p-engine'],
+      itemNames: ['Punched Cards', 'Analytical Engine'],
+      customerName: 'Grace Hopper',
+      customerEmail: `${userId}@example.com`,
+    });
+    expect(byItem.hits.map((hit) => hit.orderId)).toEqual([orderId]);
+    expect(byId.hits.map((hit) => hit.orderId)).toEqual([orderId]);
+    expect(users.hits.map((hit) => hit.userId)).toEqual([userId]);
+  });
+
+  it('never regresses an order when an older batch is replayed after a newer one', async () => {
+    // Prepare
+    const { userId, orderId, order } = await placeOrder();
+    const paid = await store.updateOrderStatus({
+      userId,
+      orderId,
+      expectedRev: order.rev,
+      to: 'paid',
+    });
+    await store.updateOrderStatus({ userId, orderId, expectedRev: paid.rev, to: 'shipped' });
+    const shipped = await eventually(async () => {
+      const doc = await orderDoc(orderId);
+      return doc?.source.status === 'shipped' ? doc : undefined;
+    });
+    await runner!.waitForIdle();
+    const older = eventsTouching(`USER#${userId}`);
+    const consumer = createSearchSyncConsumer(options);
+    // Act: the newest batch first, then every older one, oldest last.
+    const replies = [];
+    for (const event of [...older].reverse()) replies.push(await consumer(event));
+    // Assess
+    expect(replies.every((reply) => reply.batchItemFailures.length === 0)).toBe(true);
+    expect(await orderDoc(orderId)).toEqual(shipped);
+  });
+
+  it('refuses a late projection of an older state through the version alone', async () => {
+    // Prepare
+    const { userId, orderId, order } = await placeOrder();
+    await store.updateOrderStatus({ userId, orderId, expectedRev: order.rev, to: 'paid' });
+    const paid = await eventually(async () => {
+      const doc = await orderDoc(orderId);
+      return doc?.source.status === 'paid' ? doc : undefined;
+    });
+    const staleVersion =
+      orderVersion(
+        (await getDocument(search.client, search.names.orders.read, orderId))!.source.revs as never,
+      ) - 1;
+    // Act: what a lane that read the table before the update would write.
+    const outcome = await sendBulk(search.client, [
+      {
+        index: search.names.orders.write,
+        id: orderId,
+        version: staleVersion,
+        source: { ...paid.source, status: 'pending' },
+      },
+    ]);
+    // Assess
+    expect(outcome).toMatchObject({ conflicts: 1 });
+    expect(outcome.failures.size).toBe(0);
+    expect((await orderDoc(orderId))?.source.status).toBe('paid');
+  });
+
+  it('keeps a deleted order deleted when older writes arrive after gc_deletes has passed', async () => {
+    // Prepare
+    const { userId, orderId } = await placeOrder();
+    const live = await eventually(() => orderDoc(orderId));
+    await store.deleteOrder({ userId, orderId });
+    const marker = await eventually(async () => {
+      const doc = await orderDoc(orderId);
+      return doc?.source.deleted === true ? doc : undefined;
+    });
+    await runner!.waitForIdle();
+    search.advance(5 * 60_000);
+    // Act: replay every batch of the order, and a projection of its live state made before the delete.
+    const consumer = createSearchSyncConsumer(options);
+    for (const event of eventsTouching(`USER#${userId}`)) await consumer(event);
+    for (const event of eventsTouching(`ORDER#${orderId}`)) await consumer(event);
+    const late = await sendBulk(search.client, [
+      { index: search.names.orders.write, id: orderId, version: live.version, source: live.source },
+    ]);
+    await search.client.indices.refresh({ index: search.names.orders.read });
+    const found = await searchOrders(search.client, { userId }, search);
+    // Assess
+    expect(late.conflicts).toBe(1);
+    expect(await orderDoc(orderId)).toEqual(marker);
+    expect(marker.source).toEqual({
+      orderId,
+      userId,
+      deleted: true,
+      deletedAt: expect.any(String),
+      version: marker.version,
+    });
+    expect(marker.version).toBeGreaterThan(live.version);
+    expect(found.total).toBe(0);
+  });
+
+  it("updates every order of a renamed user, and the user's own document", async () => {
+    // Prepare
+    const { userId, user, orderId } = await placeOrder('Ada Byron');
+    const { order: second } = await store.createOrder({
+      userId,
+      orderId: unique('o'),
+      items: [
+        {
+          productId: 'p-loom',
+          name: 'Jacquard Loom',
+          quantity: 1,
+          unitPrice: { amount: 5_00, currency: 'EUR' },
+        },
+      ],
+    });
+    await eventually(() => orderDoc(second.orderId));
+    // Act
+    await store.updateUser({
+      userId,
+      expectedRev: user.rev,
+      name: 'Ada Lovelace',
+      email: `${userId}@lovelace.example`,
+    });
+    // Assess
+    const renamed = await eventually(async () => {
+      await search.client.indices.refresh({ index: search.names.orders.read });
+      const page = await searchOrders(search.client, { text: 'lovelace', userId }, search);
+      return page.total === 2 ? page : undefined;
+    });
+    expect(renamed.hits.map((hit) => hit.orderId).sort()).toEqual([orderId, second.orderId].sort());
+    expect(renamed.hits.every((hit) => hit.customerEmail === `${userId}@lovelace.example`)).toBe(
+      true,
+    );
+    const byOldName = await searchOrders(search.client, { text: 'byron', userId }, search);
+    expect(byOldName.total).toBe(0);
+    const userDoc = await getDocument(search.client, search.names.users.read, userId);
+    expect(userDoc?.source).toMatchObject({ name: 'Ada Lovelace' });
+  });
+});
