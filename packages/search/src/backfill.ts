@@ -209,9 +209,11 @@ export const backfill = async (options: BackfillOptions): Promise<BackfillResult
 
   const indexOf = (write: DocumentWrite) =>
     write.kind === 'orders' ? current.ordersIndex : current.usersIndex;
+  // Once one segment fails the others stop after their page, so the resume file is final.
+  let stopped = false;
   const scanSegment = async (segment: number): Promise<void> => {
     const progress = current.segments[segment]!;
-    while (!progress.done) {
+    while (!progress.done && !stopped) {
       const page = await options.dynamodb.send(
         new ScanCommand({
           TableName: options.tableName,
@@ -261,7 +263,16 @@ export const backfill = async (options: BackfillOptions): Promise<BackfillResult
       options.onProgress?.({ scanned: current.scanned, indexed: current.indexed });
     }
   };
-  await Promise.all(current.segments.map((_, segment) => scanSegment(segment)));
+  const outcomes = await Promise.allSettled(
+    current.segments.map((_, segment) =>
+      scanSegment(segment).catch((error: unknown) => {
+        stopped = true;
+        throw error;
+      }),
+    ),
+  );
+  const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failure) throw failure.reason;
 
   try {
     await search.indices.refresh({ index: [current.ordersIndex, current.usersIndex] });

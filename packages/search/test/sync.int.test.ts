@@ -8,7 +8,9 @@ import {
   localStreamsClient,
   type TestTable,
 } from '../../../test/support/dynamodb.js';
+import { insertRecord, streamEvent, userItem } from '../../../test/support/stream-events.js';
 import {
+  type BulkClient,
   createSearchSyncConsumer,
   orderVersion,
   type SearchSyncOptions,
@@ -250,5 +252,67 @@ describe('sync-search through DynamoDB Local, the local runner and the local sea
     expect(byOldName.total).toBe(0);
     const userDoc = await getDocument(search.client, search.names.users.read, userId);
     expect(userDoc?.source).toMatchObject({ name: 'Ada Lovelace' });
+  });
+
+  it('reports the lowest sequence number whose document still failed, after retrying 429s', async () => {
+    // Prepare: three new users; b's document is answered 500 every time, c's 429 once.
+    const ids = ['a', 'b', 'c'].map((letter) => unique(`f${letter}`));
+    const records = ids.map((userId) =>
+      insertRecord(userItem({ userId, email: `${userId}@example.com`, rev: 5 })),
+    );
+    let throttled = false;
+    const faultFor = (id: string): number | undefined => {
+      if (id === ids[1]) return 500;
+      if (id !== ids[2] || throttled) return undefined;
+      throttled = true;
+      return 429;
+    };
+    const faulty: BulkClient = {
+      bulk: (async (params: { body: string }, requestOptions: unknown) => {
+        const lines = params.body.split('\n').filter(Boolean);
+        const pairs = [];
+        for (let k = 0; k < lines.length; k += 2) pairs.push([lines[k]!, lines[k + 1]!] as const);
+        const faults = pairs.map(([action]) => faultFor(JSON.parse(action).index._id));
+        const forwarded = pairs.filter((_, k) => faults[k] === undefined);
+        const real = forwarded.length
+          ? (
+              (
+                await search.client.bulk(
+                  { body: `${forwarded.flat().join('\n')}\n` } as never,
+                  requestOptions as never,
+                )
+              ).body as { items: unknown[] }
+            ).items
+          : [];
+        const items = faults.map((status) =>
+          status === undefined
+            ? real.shift()
+            : { index: { status, error: { type: 'injected', reason: `${status}` } } },
+        );
+        return { body: { errors: true, items } };
+      }) as never,
+    };
+    // A clock that the backoff moves, so the retry budget runs out without real waiting.
+    let clock = Date.now();
+    const consumer = createSearchSyncConsumer({
+      ...options,
+      client: faulty,
+      now: () => clock,
+      sleep: async (ms) => {
+        clock += ms;
+      },
+    });
+    // Act
+    const reply = await consumer(streamEvent(...records));
+    // Assess
+    expect(reply.batchItemFailures).toEqual([
+      { itemIdentifier: records[1]!.dynamodb!.SequenceNumber },
+    ]);
+    const [a, b, c] = await Promise.all(
+      ids.map((id) => getDocument(search.client, search.names.users.read, id)),
+    );
+    expect(a?.version).toBe(5);
+    expect(b).toBeUndefined();
+    expect(c?.version).toBe(5);
   });
 });
