@@ -7,4 +7,5 @@ export * from './failure-queue.js';
 export * from './lambda-event.js';
 export * from './replay.js';
 export * from './runner.js';
+export * from './stack.js';
 export * from './tables.js';

@@ -1,0 +1,107 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  FileQueue,
+  localAwsClientConfig,
+  type OnFailureMessage,
+  replayFailedBatch,
+} from '@pipeline/local';
+import { consumerNamed } from '@pipeline/pipeline';
+import type { Command } from '../command.js';
+import { loadConsumers } from '../consumers.js';
+import { readRuntimeFile } from '../runtime-file.js';
+import { localSettings } from '../settings.js';
+
+/** `replay`: re-delivers the records named by on-failure messages, from the stream. */
+export const replayCommand: Command = {
+  name: 'replay',
+  summary: "re-read a DLQ'd batch from the stream and re-invoke its consumer",
+  usage: `npm run pipeline -- replay --consumer <name> [--queue-url <sqs-url>] [--data-dir .local]
+
+Locally it reads the running stack's on-failure queue (<data-dir>/runner/dlq/<name>) and
+re-invokes the consumer in-process against the running engines. With --queue-url it reads
+the consumer's SQS DLQ in AWS and runs the consumer's handler here with the environment
+you give it (the same variables the function has: TABLE_NAME, OPENSEARCH_URL, ...).
+A message is deleted only after every one of its records was delivered. Records older
+than the stream's 24-hour retention are gone and cannot be replayed.`,
+  async run(args) {
+    const { values } = parseArgs({
+      args: [...args],
+      options: {
+        consumer: { type: 'string' },
+        'queue-url': { type: 'string' },
+        'data-dir': {
+          type: 'string',
+          default:
+            process.env[localSettings.dataDirectory.env] ?? localSettings.dataDirectory.default,
+        },
+      },
+    });
+    if (!values.consumer) {
+      console.error(this.usage);
+      return 2;
+    }
+    const definition = consumerNamed(values.consumer);
+    const queueUrl = values['queue-url'];
+    let streams: DynamoDBStreamsClient;
+    let environment: Record<string, string>;
+    let messages: { id: string; body: OnFailureMessage; remove: () => Promise<void> }[];
+    if (queueUrl) {
+      streams = new DynamoDBStreamsClient({});
+      environment = {};
+      const sqs = new SQSClient({});
+      const received = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+        }),
+      );
+      messages = (received.Messages ?? []).map((message) => ({
+        id: message.MessageId ?? '',
+        body: JSON.parse(message.Body ?? '{}') as OnFailureMessage,
+        remove: async () => {
+          await sqs.send(
+            new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+          );
+        },
+      }));
+    } else {
+      const runtime = readRuntimeFile(values['data-dir']);
+      if (!runtime) {
+        console.error(
+          `no local pipeline is running with data directory ${values['data-dir']}; start it with npm start`,
+        );
+        return 1;
+      }
+      streams = new DynamoDBStreamsClient(localAwsClientConfig(runtime.dynamodbEndpoint));
+      environment = runtime.environment;
+      const queue = new FileQueue(join(values['data-dir'], 'runner', 'dlq', definition.name));
+      messages = queue
+        .receive()
+        .map((message) => ({ ...message, remove: async () => queue.delete(message.id) }));
+    }
+    const [consumer] = await loadConsumers(environment, [definition]);
+    let failed = 0;
+    for (const message of messages) {
+      const result = await replayFailedBatch(streams, message.body, consumer!);
+      const info = message.body.DDBStreamBatchInfo;
+      if (result.failedAt) {
+        failed++;
+        console.log(
+          `${message.id}: failed again at ${result.failedAt} (${result.reason}); kept in the queue`,
+        );
+      } else {
+        await message.remove();
+        console.log(
+          `${message.id}: replayed ${result.delivered} of ${info.batchSize} records (${result.read} read from ${info.shardId})`,
+        );
+      }
+    }
+    console.log(`${messages.length - failed} replayed, ${failed} failed`);
+    streams.destroy();
+    return failed > 0 ? 1 : 0;
+  },
+};

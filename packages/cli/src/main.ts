@@ -1,0 +1,34 @@
+import type { Command } from './command.js';
+import { listArchiveCommand } from './commands/list-archive.js';
+import { rebuildAggregatesCommand } from './commands/rebuild-aggregates.js';
+import { replayCommand } from './commands/replay.js';
+import { restoreArchiveCommand } from './commands/restore-archive.js';
+import { startCommand } from './commands/start.js';
+import { verifyAggregatesCommand } from './commands/verify-aggregates.js';
+
+const commands: readonly Command[] = [
+  startCommand,
+  replayCommand,
+  rebuildAggregatesCommand,
+  verifyAggregatesCommand,
+  listArchiveCommand,
+  restoreArchiveCommand,
+];
+
+const [name, ...args] = process.argv.slice(2);
+const command = commands.find((candidate) => candidate.name === name);
+if (!command || args.includes('--help')) {
+  if (command) console.log(command.usage);
+  else {
+    console.log('usage: npm run pipeline -- <command> [flags]\n');
+    for (const candidate of commands)
+      console.log(`  ${candidate.name.padEnd(20)} ${candidate.summary}`);
+  }
+  process.exit(command || !name || name === '--help' ? 0 : 2);
+}
+try {
+  process.exitCode = await command.run(args);
+} catch (error) {
+  console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  process.exitCode = 1;
+}

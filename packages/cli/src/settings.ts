@@ -1,0 +1,106 @@
+import { parseArgs } from 'node:util';
+import type { LocalStackSettings } from '@pipeline/local';
+
+/**
+ * Every setting of the local pipeline, in one place: the flag, the environment variable
+ * and the default. The local engines need none of them.
+ */
+export const localSettings = {
+  dataDirectory: {
+    flag: 'data-dir',
+    env: 'PIPELINE_DATA_DIR',
+    default: '.local',
+    help: 'where DynamoDB Local, search, archive, checkpoints and DLQs keep their files',
+  },
+  dynamodbEndpoint: {
+    flag: 'dynamodb-endpoint',
+    env: 'DYNAMODB_ENDPOINT',
+    default: '',
+    help: 'use this DynamoDB instead of starting DynamoDB Local',
+  },
+  openSearchUrl: {
+    flag: 'opensearch-url',
+    env: 'OPENSEARCH_URL',
+    default: '',
+    help: 'use this OpenSearch instead of starting the local search server',
+  },
+  tableName: { flag: 'table', env: 'TABLE_NAME', default: 'pipeline-main', help: 'the main table' },
+  aggregatesTableName: {
+    flag: 'aggregates-table',
+    env: 'AGGREGATES_TABLE_NAME',
+    default: 'pipeline-aggregates',
+    help: 'the aggregates table',
+  },
+  archiveBucket: {
+    flag: 'archive-bucket',
+    env: 'ARCHIVE_BUCKET',
+    default: 'pipeline-archive',
+    help: 'the archive bucket',
+  },
+  archivePrefix: {
+    flag: 'archive-prefix',
+    env: 'ARCHIVE_PREFIX',
+    default: 'expired',
+    help: 'the key prefix of archived objects',
+  },
+  host: {
+    flag: 'host',
+    env: 'HOST',
+    default: '127.0.0.1',
+    help: 'the address the HTTP API binds to',
+  },
+  port: {
+    flag: 'port',
+    env: 'PORT',
+    default: '8080',
+    help: 'the HTTP API port (0 picks a free one)',
+  },
+} as const;
+
+/** The names of {@link localSettings}. */
+export type LocalSettingName = keyof typeof localSettings;
+
+/** Resolved local settings: flag, then environment, then default. */
+export type ResolvedLocalSettings = Record<LocalSettingName, string>;
+
+/** Reads the local settings from flags and the environment. */
+export const resolveLocalSettings = (
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { settings: ResolvedLocalSettings; rest: string[] } => {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    strict: false,
+    options: Object.fromEntries(
+      Object.values(localSettings).map((setting) => [setting.flag, { type: 'string' as const }]),
+    ),
+  });
+  const settings = Object.fromEntries(
+    Object.entries(localSettings).map(([name, setting]) => {
+      const flag = values[setting.flag];
+      return [name, typeof flag === 'string' ? flag : (env[setting.env] ?? setting.default)];
+    }),
+  ) as ResolvedLocalSettings;
+  return { settings, rest: positionals };
+};
+
+/** The settings the local engines take. */
+export const toStackSettings = (settings: ResolvedLocalSettings): LocalStackSettings => ({
+  ...(settings.dataDirectory ? { dataDirectory: settings.dataDirectory } : {}),
+  ...(settings.dynamodbEndpoint ? { dynamodbEndpoint: settings.dynamodbEndpoint } : {}),
+  ...(settings.openSearchUrl ? { openSearchUrl: settings.openSearchUrl } : {}),
+  tableName: settings.tableName,
+  aggregatesTableName: settings.aggregatesTableName,
+  archiveBucket: settings.archiveBucket,
+  archivePrefix: settings.archivePrefix,
+});
+
+/** The settings as a table for `--help`. */
+export const settingsHelp = (): string =>
+  Object.values(localSettings)
+    .map(
+      (setting) =>
+        `  --${setting.flag.padEnd(20)} ${setting.env.padEnd(22)} ${(setting.default || '(none)').padEnd(20)} ${setting.help}`,
+    )
+    .join('\n');

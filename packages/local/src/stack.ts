@@ -1,0 +1,134 @@
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { aggregatesTable, mainTable } from '@pipeline/model';
+import { EnvVar } from '@pipeline/pipeline';
+import { type SearchServer, startSearchServer } from '@pipeline/search-server';
+import { type ArchiveServer, startArchiveServer } from './archive-server.js';
+import { type DynamoDbLocal, localAwsClientConfig, startDynamoDbLocal } from './dynamodb-local.js';
+import { LocalRunner, type LocalRunnerOptions, type RunnerConsumer } from './runner.js';
+import { ensureTable } from './tables.js';
+
+/** Settings of the local stack; every one has a default that needs no configuration. */
+export interface LocalStackSettings {
+  /**
+   * Root of everything kept across restarts: DynamoDB Local's files, the search data,
+   * the archive, checkpoints and the on-failure queues.
+   * @default undefined — everything in memory, checkpoints in a temporary directory
+   */
+  readonly dataDirectory?: string;
+  /** Use this DynamoDB (Local or AWS) instead of starting DynamoDB Local. */
+  readonly dynamodbEndpoint?: string;
+  /** Use this OpenSearch instead of starting the local search server. */
+  readonly openSearchUrl?: string;
+  readonly tableName: string;
+  readonly aggregatesTableName: string;
+  readonly archiveBucket: string;
+  readonly archivePrefix: string;
+}
+
+/** The running local engines and how to reach them. */
+export interface LocalEngines {
+  readonly dynamodbEndpoint: string;
+  readonly openSearchUrl: string;
+  readonly s3Endpoint: string;
+  readonly streamArn: string;
+  readonly dynamodb: DynamoDBClient;
+  readonly streams: DynamoDBStreamsClient;
+  /** The environment the consumer handlers read, with the same names as in AWS. */
+  readonly handlerEnvironment: Readonly<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the engines the pipeline runs on locally — DynamoDB Local with both tables,
+ * the OpenSearch-compatible search server and the S3-compatible archive — or connects
+ * to the ones the settings name. Stops whatever it started, in reverse order.
+ *
+ * @example
+ * const engines = await startLocalEngines({ dataDirectory: '.local', ...names });
+ */
+export const startLocalEngines = async (settings: LocalStackSettings): Promise<LocalEngines> => {
+  const started: { stop(): Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const engine of started.reverse()) await engine.stop();
+  };
+  try {
+    const dir = settings.dataDirectory;
+    let dynamodbEndpoint = settings.dynamodbEndpoint;
+    if (!dynamodbEndpoint) {
+      const local: DynamoDbLocal = await startDynamoDbLocal(
+        dir ? { dataDirectory: join(dir, 'dynamodb') } : {},
+      );
+      started.push(local);
+      dynamodbEndpoint = local.endpoint;
+    }
+    const config = localAwsClientConfig(dynamodbEndpoint);
+    const dynamodb = new DynamoDBClient(config);
+    const streams = new DynamoDBStreamsClient(config);
+    started.push({ stop: async () => (dynamodb.destroy(), streams.destroy()) });
+    const streamArn = await ensureTable(dynamodb, mainTable, settings.tableName);
+    await ensureTable(dynamodb, aggregatesTable, settings.aggregatesTableName);
+    if (!streamArn) throw new Error(`table ${settings.tableName} has no stream`);
+
+    let openSearchUrl = settings.openSearchUrl;
+    if (!openSearchUrl) {
+      const search: SearchServer = await startSearchServer(
+        dir ? { dataDirectory: join(dir, 'search') } : {},
+      );
+      started.push(search);
+      openSearchUrl = search.url;
+    }
+    const archive: ArchiveServer = await startArchiveServer({
+      ...(dir ? { directory: join(dir, 'archive') } : {}),
+      buckets: [settings.archiveBucket],
+    });
+    started.push(archive);
+
+    return {
+      dynamodbEndpoint,
+      openSearchUrl,
+      s3Endpoint: archive.endpoint,
+      streamArn,
+      dynamodb,
+      streams,
+      handlerEnvironment: {
+        [EnvVar.tableName]: settings.tableName,
+        [EnvVar.aggregatesTableName]: settings.aggregatesTableName,
+        [EnvVar.dynamodbEndpoint]: dynamodbEndpoint,
+        [EnvVar.openSearchUrl]: openSearchUrl,
+        [EnvVar.archiveBucket]: settings.archiveBucket,
+        [EnvVar.archivePrefix]: settings.archivePrefix,
+        [EnvVar.s3Endpoint]: archive.endpoint,
+        AWS_REGION: config.region,
+        AWS_ACCESS_KEY_ID: config.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+};
+
+/**
+ * Starts the local event source mappings for the given consumers over the engines'
+ * stream, keeping checkpoints and on-failure queues under `stateDirectory`.
+ */
+export const startLocalPipeline = (
+  engines: LocalEngines,
+  consumers: readonly RunnerConsumer[],
+  stateDirectory: string,
+  options: Partial<LocalRunnerOptions> = {},
+): LocalRunner => {
+  const runner = new LocalRunner({
+    streamArn: engines.streamArn,
+    client: engines.streams,
+    consumers,
+    stateDirectory,
+    ...options,
+  });
+  runner.start();
+  return runner;
+};
