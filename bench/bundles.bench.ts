@@ -79,7 +79,9 @@ export const benchmark: Benchmark = {
     const measured: string[] = [];
     for (const consumer of pipeline) {
       if (!existsSync(join(repoRoot, consumer.handler))) {
-        console.warn(`bundles: ${consumer.handler} does not exist yet; ${consumer.name} not measured`);
+        console.warn(
+          `bundles: ${consumer.handler} does not exist yet; ${consumer.name} not measured`,
+        );
         continue;
       }
       measured.push(consumer.name);

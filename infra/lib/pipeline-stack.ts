@@ -1,8 +1,9 @@
 /** The whole pipeline in one stack, built from `@pipeline/model` and `@pipeline/pipeline`. */
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import * as kms from 'aws-cdk-lib/aws-kms';
+
 import { aggregatesTable, mainTable } from '@pipeline/model';
 import { Access, type ConsumerDefinition, EnvVar, pipeline } from '@pipeline/pipeline';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { ArchiveBucket } from './constructs/archive-bucket.js';
 import { PipelineMonitoring } from './constructs/monitoring.js';
@@ -129,10 +130,7 @@ export class PipelineStack extends Stack {
           break;
         case Access.writeAggregates:
           this.aggregatesTable.grantItemReadWrite(role);
-          consumer.addEnvironment(
-            EnvVar.aggregatesTableName,
-            this.aggregatesTable.table.tableName,
-          );
+          consumer.addEnvironment(EnvVar.aggregatesTableName, this.aggregatesTable.table.tableName);
           break;
         case Access.writeArchive:
           this.archive.grantWriteArchive(role);

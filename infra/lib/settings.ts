@@ -40,8 +40,8 @@ export const ARCHIVE_TRANSITION_DAYS = 90;
 
 // The retention periods CloudWatch Logs accepts.
 const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-  3288, 3653,
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
 ] as const;
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -70,7 +70,8 @@ const flag = (read: ContextReader, key: string): boolean => {
 const integer = (read: ContextReader, key: string): number | undefined => {
   const value = text(read, key);
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new InfraSettingError(key, `must be a whole number, got "${value}"`);
+  if (!/^\d+$/.test(value))
+    throw new InfraSettingError(key, `must be a whole number, got "${value}"`);
   return Number(value);
 };
 
@@ -96,14 +97,23 @@ const readSearch = (read: ContextReader, stage: Stage): SearchTarget => {
   const collectionArn = arn(read, 'searchCollectionArn', 'aoss');
   const masterUserArn = arn(read, 'searchMasterUserArn', 'iam');
   if (domainArn && collectionArn) {
-    throw new InfraSettingError('searchCollectionArn', 'cannot be set together with searchDomainArn');
+    throw new InfraSettingError(
+      'searchCollectionArn',
+      'cannot be set together with searchDomainArn',
+    );
   }
   if (domainArn || collectionArn) {
     if (!endpoint) {
-      throw new InfraSettingError('searchEndpoint', 'is required with an existing domain or collection');
+      throw new InfraSettingError(
+        'searchEndpoint',
+        'is required with an existing domain or collection',
+      );
     }
     if (masterUserArn) {
-      throw new InfraSettingError('searchMasterUserArn', 'applies only to a domain this stack creates');
+      throw new InfraSettingError(
+        'searchMasterUserArn',
+        'applies only to a domain this stack creates',
+      );
     }
     return domainArn
       ? { kind: 'existingDomain', endpoint, domainArn }
@@ -155,7 +165,10 @@ export const readSettings = (read: ContextReader): PipelineSettings => {
   }
   const archivePrefix = (text(read, 'archivePrefix') ?? 'archive').replace(/^\/+|\/+$/g, '');
   if (!/^[A-Za-z0-9!_.*'()/-]+$/.test(archivePrefix)) {
-    throw new InfraSettingError('archivePrefix', `must be a non-empty S3 key prefix, got "${archivePrefix}"`);
+    throw new InfraSettingError(
+      'archivePrefix',
+      `must be a non-empty S3 key prefix, got "${archivePrefix}"`,
+    );
   }
   return {
     stage,

@@ -1,14 +1,17 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type App, type CfnElement, Validations } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { aggregatesTable, mainTable } from '@pipeline/model';
 import { Access, EnvVar, pipeline } from '@pipeline/pipeline';
+import { type App, type CfnElement, Validations } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AlarmThreshold } from '../../infra/lib/constructs/monitoring.js';
-import { SEARCH_WRITE_ACTIONS, SEARCH_WRITE_PATHS } from '../../infra/lib/constructs/search-domain.js';
+import {
+  SEARCH_WRITE_ACTIONS,
+  SEARCH_WRITE_PATHS,
+} from '../../infra/lib/constructs/search-domain.js';
 import type { StreamConsumerFunction } from '../../infra/lib/constructs/stream-consumer.js';
 import type { PipelineStack } from '../../infra/lib/pipeline-stack.js';
 import { type Synthesised, synthesise } from './synth.js';
@@ -141,8 +144,7 @@ describe('consumers', () => {
     expect(mapping.Properties.FilterCriteria).toEqual({
       Filters: [
         {
-          Pattern:
-            '{"userIdentity":{"type":["Service"],"principalId":["dynamodb.amazonaws.com"]}}',
+          Pattern: '{"userIdentity":{"type":["Service"],"principalId":["dynamodb.amazonaws.com"]}}',
         },
       ],
     });
@@ -192,8 +194,10 @@ describe('consumers', () => {
       });
     const variables = (name: string) =>
       Object.keys(
-        (Object.values(env(name))[0]!.Properties.Environment.Variables as Record<string, unknown>) ??
-          {},
+        (Object.values(env(name))[0]!.Properties.Environment.Variables as Record<
+          string,
+          unknown
+        >) ?? {},
       ).sort();
     const base = [
       'NODE_OPTIONS',
@@ -306,7 +310,9 @@ describe('least privilege', () => {
     );
     expect(paths.sort()).toEqual(SEARCH_WRITE_PATHS.map((path) => `${path}"]]}`).sort());
     expect(
-      statements.flatMap(actionsOf).filter((action) => /^(s3|dynamodb:(Put|Update|Delete))/.test(action)),
+      statements
+        .flatMap(actionsOf)
+        .filter((action) => /^(s3|dynamodb:(Put|Update|Delete))/.test(action)),
     ).toEqual([]);
   });
 
@@ -319,9 +325,7 @@ describe('least privilege', () => {
     expect(writes).toHaveLength(1);
     expect(resourcesOf(writes[0]!)).toEqual([aggregatesArn]);
     expect(actionsOf(writes[0]!)).not.toContain('dynamodb:Scan');
-    expect(
-      statements.flatMap(actionsOf).filter((action) => /^(s3|es):/.test(action)),
-    ).toEqual([]);
+    expect(statements.flatMap(actionsOf).filter((action) => /^(s3|es):/.test(action))).toEqual([]);
     const mainArn = JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.mainTable.table), 'Arn'] });
     expect(JSON.stringify(statements)).not.toContain(mainArn);
   });
@@ -335,7 +339,10 @@ describe('least privilege', () => {
     expect(actionsOf(s3[0]!).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
     expect(resourcesOf(s3[0]!)).toEqual([
       {
-        'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.archive.bucket), 'Arn'] }, '/archive/*']],
+        'Fn::Join': [
+          '',
+          [{ 'Fn::GetAtt': [logicalId(stack.archive.bucket), 'Arn'] }, '/archive/*'],
+        ],
       },
     ]);
     expect(
@@ -377,9 +384,7 @@ describe('search domain', () => {
       Principal: { AWS: unknown[] };
     }[];
     expect(statements).toHaveLength(1);
-    expect(statements[0]!.Principal.AWS).toEqual([
-      { 'Fn::GetAtt': [logicalId(sync.role), 'Arn'] },
-    ]);
+    expect(statements[0]!.Principal.AWS).toEqual([{ 'Fn::GetAtt': [logicalId(sync.role), 'Arn'] }]);
     expect(JSON.stringify(statements)).not.toMatch(/"Principal":"\*"|"AWS":"\*"/);
   });
 

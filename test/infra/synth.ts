@@ -35,7 +35,11 @@ export interface Synthesised {
  */
 export const synthesise = (context: Record<string, string>, bundle = false): Synthesised => {
   const app = new App({
-    context: { ...cdkJson.context, ...context, ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+    context: {
+      ...cdkJson.context,
+      ...context,
+      ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+    },
   });
   const settings = readSettings((key) => app.node.tryGetContext(key));
   const standIns: string[] = [];

@@ -91,7 +91,10 @@ export class PipelineMonitoring extends Construct {
         }),
         new cloudwatch.GraphWidget({
           title: `${name}: duration`,
-          left: [fn.metricDuration({ statistic: 'p99' }), fn.metricDuration({ statistic: 'Average' })],
+          left: [
+            fn.metricDuration({ statistic: 'p99' }),
+            fn.metricDuration({ statistic: 'Average' }),
+          ],
         }),
         new cloudwatch.SingleValueWidget({
           title: `${name}: DLQ depth`,

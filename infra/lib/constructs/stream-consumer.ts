@@ -1,5 +1,6 @@
 /** One stream consumer of the pipeline definition: its function, log group, DLQ and event source. */
 import { join } from 'node:path';
+import type { ConsumerDefinition } from '@pipeline/pipeline';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -10,7 +11,6 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import type { ConsumerDefinition } from '@pipeline/pipeline';
 import { Construct } from 'constructs';
 import { cdkBundlingOptions, repoRoot } from '../bundling.js';
 import { acknowledgeWildcardActions, acknowledgeWildcardResources } from '../nag.js';
@@ -136,7 +136,11 @@ export class StreamConsumerFunction extends Construct {
       parallelizationFactor: definition.parallelizationFactor,
       // No patterns means every record: an empty FilterCriteria list is left out, not sent.
       ...(definition.filters.length > 0
-        ? { filters: definition.filters.map((pattern) => lambda.FilterCriteria.filter({ ...pattern })) }
+        ? {
+            filters: definition.filters.map((pattern) =>
+              lambda.FilterCriteria.filter({ ...pattern }),
+            ),
+          }
         : {}),
       onFailure: new SqsDlq(this.deadLetterQueue),
     });

@@ -1,9 +1,10 @@
 /** A DynamoDB table built from one of `@pipeline/model`'s declarations, never restated here. */
+
+import type { KeyAttribute, TableDeclaration } from '@pipeline/model';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type { KeyAttribute, TableDeclaration } from '@pipeline/model';
 import { Construct } from 'constructs';
 
 /** Props of {@link PipelineTable}. */
@@ -24,9 +25,7 @@ export interface PipelineTableProps {
 
 const attribute = (key: KeyAttribute): dynamodb.Attribute => ({
   name: key.name,
-  type: dynamodb.AttributeType[
-    ({ S: 'STRING', N: 'NUMBER', B: 'BINARY' } as const)[key.type]
-  ],
+  type: dynamodb.AttributeType[({ S: 'STRING', N: 'NUMBER', B: 'BINARY' } as const)[key.type]],
 });
 
 /**
