@@ -13,9 +13,9 @@ import {
   toArchiveRecord,
   writeArchiveObject,
 } from '@pipeline/archive';
+import { startArchiveServer } from '@pipeline/local';
 import { consumerNamed } from '@pipeline/pipeline';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { startArchiveServer } from '@pipeline/local';
 import { streamEvent, ttlRemoveRecord } from '../test/support/stream-events.js';
 import type { Benchmark, Figure } from './figure.js';
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { marshall, NumberValueImpl as NumberValue } from '@aws-sdk/util-dynamodb';
+// The lead exports it from @pipeline/local; until then the test reaches the module itself.
+import { type ArchiveServer, startArchiveServer } from '@pipeline/local';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,8 +11,6 @@ import {
   streamEvent,
   ttlRemoveRecord,
 } from '../../../test/support/stream-events.js';
-// The lead exports it from @pipeline/local; until then the test reaches the module itself.
-import { type ArchiveServer, startArchiveServer } from '@pipeline/local';
 import { encodeRecords } from '../src/codec.js';
 import { createArchiveConsumer } from '../src/consumer.js';
 import { ArchiveConflictError } from '../src/errors.js';

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+// The lead exports it from @pipeline/local; until then the test reaches the module itself.
+import { type ArchiveServer, startArchiveServer } from '@pipeline/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMainTable, type TestTable } from '../../../test/support/dynamodb.js';
 import { streamEvent, ttlRemoveRecord } from '../../../test/support/stream-events.js';
-// The lead exports it from @pipeline/local; until then the test reaches the module itself.
-import { type ArchiveServer, startArchiveServer } from '@pipeline/local';
 import { createArchiveConsumer } from '../src/consumer.js';
 import { readArchive } from '../src/reader.js';
 import { restoreRecords } from '../src/restore.js';

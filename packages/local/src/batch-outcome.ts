@@ -18,14 +18,18 @@ export type BatchOutcome =
  * @example
  * interpretResponse(batch, { batchItemFailures: [{ itemIdentifier: '300' }] })
  */
-export const interpretResponse = (batch: readonly DynamoDBRecord[], response: unknown): BatchOutcome => {
+export const interpretResponse = (
+  batch: readonly DynamoDBRecord[],
+  response: unknown,
+): BatchOutcome => {
   if (response === undefined || response === null) return { kind: 'success' };
   if (typeof response !== 'object' || Array.isArray(response)) {
     return { kind: 'failed', reason: 'the response is not an object' };
   }
   const failures = (response as { batchItemFailures?: unknown }).batchItemFailures;
   if (failures === undefined || failures === null) return { kind: 'success' };
-  if (!Array.isArray(failures)) return { kind: 'failed', reason: 'batchItemFailures is not a list' };
+  if (!Array.isArray(failures))
+    return { kind: 'failed', reason: 'batchItemFailures is not a list' };
   if (failures.length === 0) return { kind: 'success' };
   const indexBySequence = new Map<string, number>();
   batch.forEach((record, index) => {

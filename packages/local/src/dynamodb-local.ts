@@ -143,7 +143,14 @@ export const startDynamoDbLocal = async (
   assertJava17();
   const port = options.port ?? (await freePort());
   if (options.dataDirectory) mkdirSync(options.dataDirectory, { recursive: true });
-  const java = dynamoDbLocal.spawn({ port, path: options.dataDirectory ?? null, stdio: 'pipe' });
+  const java = dynamoDbLocal.spawn({
+    port,
+    path: options.dataDirectory ?? null,
+    // DynamoDB Local's TTL job scans through its own client, whose credentials differ from
+    // ours; only a shared database lets it see our tables and expire their items.
+    sharedDb: true,
+    stdio: 'pipe',
+  });
   let log = '';
   const collect = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-4000);

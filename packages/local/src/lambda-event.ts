@@ -1,5 +1,5 @@
 import type { AttributeValue, _Record as StreamsRecord } from '@aws-sdk/client-dynamodb-streams';
-import type { AttributeValue as LambdaAttributeValue, DynamoDBRecord } from 'aws-lambda';
+import type { DynamoDBRecord, AttributeValue as LambdaAttributeValue } from 'aws-lambda';
 
 /** The identity AWS puts on stream records of items deleted by TTL. */
 const TTL_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
@@ -23,7 +23,8 @@ const toLambdaImage = (
   image: Record<string, AttributeValue>,
 ): Record<string, LambdaAttributeValue> => {
   const converted: Record<string, LambdaAttributeValue> = {};
-  for (const [name, value] of Object.entries(image)) converted[name] = toLambdaAttributeValue(value);
+  for (const [name, value] of Object.entries(image))
+    converted[name] = toLambdaAttributeValue(value);
   return converted;
 };
 
@@ -56,7 +57,8 @@ export const toLambdaRecord = (record: StreamsRecord, streamArn: string): Dynamo
     },
     eventSourceARN: streamArn,
   };
-  if (stream.NewImage && !expiredLocally) lambdaRecord.dynamodb!.NewImage = toLambdaImage(stream.NewImage);
+  if (stream.NewImage && !expiredLocally)
+    lambdaRecord.dynamodb!.NewImage = toLambdaImage(stream.NewImage);
   if (stream.OldImage) lambdaRecord.dynamodb!.OldImage = toLambdaImage(stream.OldImage);
   if (expiredLocally) lambdaRecord.userIdentity = { ...TTL_IDENTITY };
   else if (record.userIdentity) {

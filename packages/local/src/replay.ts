@@ -41,7 +41,9 @@ export const readFailedBatch = async (
   );
   const records: DynamoDBRecord[] = [];
   while (iterator) {
-    const response = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+    const response = await client.send(
+      new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
+    );
     for (const raw of response.Records ?? []) {
       const sequenceNumber = raw.dynamodb?.SequenceNumber ?? '';
       if (compareSequenceNumbers(sequenceNumber, info.endSequenceNumber) > 0) return records;
@@ -78,11 +80,21 @@ export const replayFailedBatch = async (
     try {
       response = await consumer.handler({ Records: batch });
     } catch (error) {
-      return { read: read.length, delivered, failedAt: batch[0]?.dynamodb?.SequenceNumber, reason: String(error) };
+      return {
+        read: read.length,
+        delivered,
+        failedAt: batch[0]?.dynamodb?.SequenceNumber,
+        reason: String(error),
+      };
     }
     const outcome = interpretResponse(batch, response);
     if (outcome.kind === 'failed') {
-      return { read: read.length, delivered, failedAt: batch[0]?.dynamodb?.SequenceNumber, reason: outcome.reason };
+      return {
+        read: read.length,
+        delivered,
+        failedAt: batch[0]?.dynamodb?.SequenceNumber,
+        reason: outcome.reason,
+      };
     }
     if (outcome.kind === 'partial') {
       return {

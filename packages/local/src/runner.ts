@@ -198,7 +198,10 @@ interface Segment {
 /** Runs one consumer over one shard: reading, lanes, batching, retries, checkpoints. */
 class ShardWorker {
   readonly #tracker = new SequenceTracker();
-  readonly #lanes: { queue: { record: DynamoDBRecord; at: number; bytes: number }[]; busy: boolean }[];
+  readonly #lanes: {
+    queue: { record: DynamoDBRecord; at: number; bytes: number }[];
+    busy: boolean;
+  }[];
   readonly #signal = new Signal();
   #ended = false;
   #lastRead: string | undefined;
@@ -251,8 +254,17 @@ class ShardWorker {
     const { client, streamArn, definition } = this.consumer;
     const after = this.#lastRead ?? this.consumer.checkpoints.get(this.shardId)?.sequenceNumber;
     const input: GetShardIteratorInput = after
-      ? { StreamArn: streamArn, ShardId: this.shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
-      : { StreamArn: streamArn, ShardId: this.shardId, ShardIteratorType: definition.startingPosition };
+      ? {
+          StreamArn: streamArn,
+          ShardId: this.shardId,
+          ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+          SequenceNumber: after,
+        }
+      : {
+          StreamArn: streamArn,
+          ShardId: this.shardId,
+          ShardIteratorType: definition.startingPosition,
+        };
     return (await client.send(new GetShardIteratorCommand(input))).ShardIterator;
   }
 
@@ -271,7 +283,9 @@ class ShardWorker {
       }
       let response: GetRecordsCommandOutput;
       try {
-        response = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+        response = await client.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
+        );
       } catch (error) {
         if (error instanceof ExpiredIteratorException) {
           iterator = await this.#iterator();
@@ -279,7 +293,9 @@ class ShardWorker {
           continue;
         }
         if (error instanceof TrimmedDataAccessException) {
-          this.consumer.log('records were trimmed before they were read', { shardId: this.shardId });
+          this.consumer.log('records were trimmed before they were read', {
+            shardId: this.shardId,
+          });
           this.#lastRead = undefined;
           iterator = await this.#iterator();
           iteratorAt = now();
@@ -299,7 +315,8 @@ class ShardWorker {
         return;
       }
       if (records.length === 0) await sleep(options.pollIntervalMs ?? 250);
-      while (!this.consumer.stopping && this.#tracker.pending > backlogLimit) await this.#signal.wait(50);
+      while (!this.consumer.stopping && this.#tracker.pending > backlogLimit)
+        await this.#signal.wait(50);
     }
   }
 
@@ -320,7 +337,11 @@ class ShardWorker {
       return;
     }
     const lane = this.#lanes[laneOf(itemKeyOf(record), parallelizationFactor)]!;
-    lane.queue.push({ record, at: (this.consumer.options.now ?? Date.now)(), bytes: payloadBytes(record) });
+    lane.queue.push({
+      record,
+      at: (this.consumer.options.now ?? Date.now)(),
+      bytes: payloadBytes(record),
+    });
   }
 
   #done(records: readonly DynamoDBRecord[]): void {
@@ -427,7 +448,9 @@ class ShardWorker {
       }
       segment.retries++;
       counters.retries++;
-      await sleep((options.retryDelayMs ?? ((attempt) => Math.min(2000, 50 * 2 ** attempt)))(segment.retries));
+      await sleep(
+        (options.retryDelayMs ?? ((attempt) => Math.min(2000, 50 * 2 ** attempt)))(segment.retries),
+      );
       segments.unshift(segment);
     }
   }
@@ -646,7 +669,9 @@ export class LocalRunner {
       if (idleChecks >= 2) return;
       await sleep(this.#options.pollIntervalMs ?? 250);
     }
-    throw new Error(`the local runner was not idle within ${timeoutMs} ms: ${JSON.stringify(this.stats())}`);
+    throw new Error(
+      `the local runner was not idle within ${timeoutMs} ms: ${JSON.stringify(this.stats())}`,
+    );
   }
 
   /** Stops polling, lets in-flight invocations finish, and keeps the checkpoints on disk. */

@@ -66,7 +66,12 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
     const config = localAwsClientConfig(dynamodbEndpoint);
     const dynamodb = new DynamoDBClient(config);
     const streams = new DynamoDBStreamsClient(config);
-    started.push({ stop: async () => (dynamodb.destroy(), streams.destroy()) });
+    started.push({
+      stop: async () => {
+        dynamodb.destroy();
+        streams.destroy();
+      },
+    });
     const streamArn = await ensureTable(dynamodb, mainTable, settings.tableName);
     await ensureTable(dynamodb, aggregatesTable, settings.aggregatesTableName);
     if (!streamArn) throw new Error(`table ${settings.tableName} has no stream`);

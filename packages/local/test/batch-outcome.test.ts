@@ -31,7 +31,10 @@ describe('interpretResponse', () => {
     [{ batchItemFailures: [{}] }, 'missing or empty'],
     [{ batchItemFailures: [{ itemIdentifier: 42 }] }, 'missing or empty'],
     [{ batchItemFailures: [{ itemIdentifier: '999' }] }, 'not in the batch'],
-    [{ batchItemFailures: [{ itemIdentifier: '200' }, { itemIdentifier: '999' }] }, 'not in the batch'],
+    [
+      { batchItemFailures: [{ itemIdentifier: '200' }, { itemIdentifier: '999' }] },
+      'not in the batch',
+    ],
     [{ batchItemFailures: 'all' }, 'not a list'],
     ['ok', 'not an object'],
     [[{ itemIdentifier: '100' }], 'not an object'],

@@ -2,7 +2,8 @@ import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import { describe, expect, it } from 'vitest';
 import { toLambdaRecord } from '../src/lambda-event.js';
 
-const streamArn = 'arn:aws:dynamodb:ddblocal:000000000000:table/main/stream/2026-11-21T00:00:00.000';
+const streamArn =
+  'arn:aws:dynamodb:ddblocal:000000000000:table/main/stream/2026-11-21T00:00:00.000';
 
 const sdkRecord = (overrides: Partial<_Record>): _Record => ({
   eventID: 'e1',
@@ -54,7 +55,10 @@ describe('toLambdaRecord', () => {
 
   it('keeps a user delete a plain REMOVE without identity', () => {
     const record = toLambdaRecord(
-      sdkRecord({ eventName: 'REMOVE', dynamodb: { ...sdkRecord({}).dynamodb, NewImage: undefined } }),
+      sdkRecord({
+        eventName: 'REMOVE',
+        dynamodb: { ...sdkRecord({}).dynamodb, NewImage: undefined },
+      }),
       streamArn,
     );
     expect(record.eventName).toBe('REMOVE');
@@ -63,7 +67,10 @@ describe('toLambdaRecord', () => {
 
   it('lower-cases the identity AWS puts on a real TTL deletion', () => {
     const record = toLambdaRecord(
-      sdkRecord({ eventName: 'REMOVE', userIdentity: { Type: 'Service', PrincipalId: 'dynamodb.amazonaws.com' } }),
+      sdkRecord({
+        eventName: 'REMOVE',
+        userIdentity: { Type: 'Service', PrincipalId: 'dynamodb.amazonaws.com' },
+      }),
       streamArn,
     );
     expect(record.userIdentity).toEqual({ type: 'Service', principalId: 'dynamodb.amazonaws.com' });

@@ -7,13 +7,12 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { type ConsumerDefinition, consumerNamed, validateConsumer } from '@pipeline/pipeline';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createMainTable, localStreamsClient, type TestTable } from '../../../test/support/dynamodb.js';
 import {
-  FileQueue,
-  LocalRunner,
-  replayFailedBatch,
-  type StreamHandler,
-} from '../src/index.js';
+  createMainTable,
+  localStreamsClient,
+  type TestTable,
+} from '../../../test/support/dynamodb.js';
+import { FileQueue, LocalRunner, replayFailedBatch, type StreamHandler } from '../src/index.js';
 
 let table: TestTable;
 let streams: DynamoDBStreamsClient;
@@ -56,7 +55,11 @@ const startRunner = (
   });
   runners.push(runner);
   runner.start();
-  return { runner, stateDirectory, dlq: new FileQueue(join(stateDirectory, 'dlq', definition.name)) };
+  return {
+    runner,
+    stateDirectory,
+    dlq: new FileQueue(join(stateDirectory, 'dlq', definition.name)),
+  };
 };
 
 /** Writes items under a test-specific partition so tests sharing the table stay apart. */
@@ -82,7 +85,10 @@ describe('LocalRunner against DynamoDB Local', () => {
     const prefix = `ORDER-${Date.now()}`;
     const items = ['a', 'b', 'c', 'd'];
     const { handler, all } = recorder();
-    const { runner } = startRunner(testConsumer({ parallelizationFactor: 3, batchSize: 3 }), handler);
+    const { runner } = startRunner(
+      testConsumer({ parallelizationFactor: 3, batchSize: 3 }),
+      handler,
+    );
     // Act
     for (let n = 1; n <= 5; n++) {
       await Promise.all(items.map((id) => put({ PK: `${prefix}#${id}`, SK: 'X', n })));
@@ -92,7 +98,9 @@ describe('LocalRunner against DynamoDB Local', () => {
     const mine = all().filter((record) => pkOf(record).startsWith(prefix));
     expect(mine).toHaveLength(20);
     for (const id of items) {
-      expect(mine.filter((record) => pkOf(record) === `${prefix}#${id}`).map(numberOf)).toEqual([1, 2, 3, 4, 5]);
+      expect(mine.filter((record) => pkOf(record) === `${prefix}#${id}`).map(numberOf)).toEqual([
+        1, 2, 3, 4, 5,
+      ]);
     }
     const first = mine[0]!;
     expect(first.eventSource).toBe('aws:dynamodb');
@@ -137,9 +145,11 @@ describe('LocalRunner against DynamoDB Local', () => {
   it('bisects around a poison record, sends only it to the DLQ, and moves the shard on', async () => {
     const prefix = `BISECT-${Date.now()}`;
     const { handler, all } = recorder((event) => {
-      if (event.Records.some((record) => record.dynamodb?.NewImage?.poison)) throw new Error('poison');
+      if (event.Records.some((record) => record.dynamodb?.NewImage?.poison))
+        throw new Error('poison');
     });
-    for (let n = 1; n <= 8; n++) await put({ PK: `${prefix}#${n}`, SK: 'X', n, ...(n === 5 ? { poison: true } : {}) });
+    for (let n = 1; n <= 8; n++)
+      await put({ PK: `${prefix}#${n}`, SK: 'X', n, ...(n === 5 ? { poison: true } : {}) });
     const { runner, dlq } = startRunner(
       testConsumer({ batchSize: 100, bisectBatchOnError: true, retryAttempts: 1 }),
       handler,
@@ -149,7 +159,9 @@ describe('LocalRunner against DynamoDB Local', () => {
     const messages = dlq.receive();
     expect(messages).toHaveLength(1);
     const info = messages[0]!.body.DDBStreamBatchInfo;
-    const poison = all().find((record) => numberOf(record) === 5 && pkOf(record).startsWith(prefix))!;
+    const poison = all().find(
+      (record) => numberOf(record) === 5 && pkOf(record).startsWith(prefix),
+    )!;
     expect(info).toMatchObject({
       batchSize: 1,
       startSequenceNumber: poison.dynamodb!.SequenceNumber,
@@ -178,7 +190,9 @@ describe('LocalRunner against DynamoDB Local', () => {
     const { runner, dlq } = startRunner(definition, handler);
     await runner.waitForIdle();
 
-    const failedDeliveries = deliveries.filter((batch) => batch.some((record) => pkOf(record).startsWith(prefix)));
+    const failedDeliveries = deliveries.filter((batch) =>
+      batch.some((record) => pkOf(record).startsWith(prefix)),
+    );
     expect(failedDeliveries).toHaveLength(3);
     const [message] = dlq.receive();
     expect(message!.body.DDBStreamBatchInfo.batchSize).toBe(failedDeliveries[0]!.length);
@@ -186,7 +200,10 @@ describe('LocalRunner against DynamoDB Local', () => {
     healthy = true;
     const result = await replayFailedBatch(streams, message!.body, { definition, handler });
     expect(result.failedAt).toBeUndefined();
-    const replayed = deliveries.at(-1)!.filter((record) => pkOf(record).startsWith(prefix)).map(numberOf);
+    const replayed = deliveries
+      .at(-1)!
+      .filter((record) => pkOf(record).startsWith(prefix))
+      .map(numberOf);
     expect(replayed).toEqual([1, 2, 3]);
   });
 
@@ -210,14 +227,18 @@ describe('LocalRunner against DynamoDB Local', () => {
     runners.push(runner);
     runner.start();
     await runner.waitForIdle();
-    const mine = deliveries.filter((batch) => batch.some((record) => pkOf(record).startsWith(prefix)));
+    const mine = deliveries.filter((batch) =>
+      batch.some((record) => pkOf(record).startsWith(prefix)),
+    );
     expect(mine.length).toBe(3);
     expect(runner.stats()[0]).toMatchObject({ retries: 2, dlqRecords: 0 });
   });
 
   it('resumes after a restart from its checkpoint, losing and repeating nothing', async () => {
     const prefix = `RESUME-${Date.now()}`;
-    const definition = testConsumer({ filters: [{ dynamodb: { Keys: { PK: { S: [{ prefix }] } } } }] });
+    const definition = testConsumer({
+      filters: [{ dynamodb: { Keys: { PK: { S: [{ prefix }] } } } }],
+    });
     const first = recorder();
     const { runner, stateDirectory } = startRunner(definition, first.handler);
     for (let n = 1; n <= 3; n++) await put({ PK: `${prefix}#${n}`, SK: 'X', n });
@@ -248,11 +269,17 @@ describe('LocalRunner against DynamoDB Local', () => {
     await put({ PK: `${prefix}#expired`, SK: 'METADATA', ttl: past });
     await put({ PK: `${prefix}#deleted`, SK: 'METADATA' });
     await table.client.send(
-      new DeleteItemCommand({ TableName: table.tableName, Key: marshall({ PK: `${prefix}#deleted`, SK: 'METADATA' }) }),
+      new DeleteItemCommand({
+        TableName: table.tableName,
+        Key: marshall({ PK: `${prefix}#deleted`, SK: 'METADATA' }),
+      }),
     );
 
     const deadline = Date.now() + 60_000;
-    while (!expiring.all().some((record) => pkOf(record) === `${prefix}#expired`) && Date.now() < deadline) {
+    while (
+      !expiring.all().some((record) => pkOf(record) === `${prefix}#expired`) &&
+      Date.now() < deadline
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     await runner.waitForIdle();
@@ -263,7 +290,9 @@ describe('LocalRunner against DynamoDB Local', () => {
       userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
     });
     expect(expired[0]!.dynamodb?.OldImage?.ttl).toEqual({ N: String(past) });
-    const userDelete = removes.all().find((record) => pkOf(record) === `${prefix}#deleted` && record.eventName === 'REMOVE');
+    const userDelete = removes
+      .all()
+      .find((record) => pkOf(record) === `${prefix}#deleted` && record.eventName === 'REMOVE');
     expect(userDelete?.userIdentity).toBeUndefined();
   }, 90_000);
 });
