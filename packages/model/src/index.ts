@@ -1,3 +1,4 @@
-export * from './entities.js';
+export * from './entity-types.js';
 export * from './keys.js';
+export * from './schemas.js';
 export * from './table.js';

@@ -1,4 +1,4 @@
-import { EntityType } from './entities.js';
+import { EntityType } from './entity-types.js';
 
 /** Separates the parts of a composite key. Ids can never contain it. */
 export const KEY_SEPARATOR = '#';
