@@ -1,5 +1,7 @@
 import type { Command } from './command.js';
+import { backfillSearchCommand } from './commands/backfill-search.js';
 import { listArchiveCommand } from './commands/list-archive.js';
+import { purgeSearchMarkersCommand } from './commands/purge-search-markers.js';
 import { rebuildAggregatesCommand } from './commands/rebuild-aggregates.js';
 import { replayCommand } from './commands/replay.js';
 import { restoreArchiveCommand } from './commands/restore-archive.js';
@@ -9,6 +11,8 @@ import { verifyAggregatesCommand } from './commands/verify-aggregates.js';
 const commands: readonly Command[] = [
   startCommand,
   replayCommand,
+  backfillSearchCommand,
+  purgeSearchMarkersCommand,
   rebuildAggregatesCommand,
   verifyAggregatesCommand,
   listArchiveCommand,
