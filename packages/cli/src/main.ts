@@ -7,6 +7,8 @@ import { replayCommand } from './commands/replay.js';
 import { restoreArchiveCommand } from './commands/restore-archive.js';
 import { startCommand } from './commands/start.js';
 import { verifyAggregatesCommand } from './commands/verify-aggregates.js';
+import { readRuntimeFile } from './runtime-file.js';
+import { localSettings } from './settings.js';
 
 const commands: readonly Command[] = [
   startCommand,
@@ -30,6 +32,11 @@ if (!command || args.includes('--help')) {
   }
   process.exit(command || !name || name === '--help' ? 0 : 2);
 }
+// Against a running `npm start`, commands reach its engines without any settings: the
+// environment it gave its handlers fills in whatever the caller did not set.
+const dataDirectory = process.env[localSettings.dataDirectory.env] ?? localSettings.dataDirectory.default;
+const runtime = command.name === 'start' ? undefined : readRuntimeFile(dataDirectory);
+for (const [name, value] of Object.entries(runtime?.environment ?? {})) process.env[name] ??= value;
 try {
   process.exitCode = await command.run(args);
 } catch (error) {
