@@ -345,6 +345,7 @@ class ShardWorker {
   }
 
   #done(records: readonly DynamoDBRecord[]): void {
+    if (this.consumer.crashed) return;
     for (const record of records) this.#tracker.markDone(sequenceOf(record));
     const checkpoint = this.#tracker.advance();
     if (checkpoint) {
@@ -412,6 +413,8 @@ class ShardWorker {
       }
       segment.invokes++;
       const outcome = await this.consumer.invoke(segment.records);
+      // A crashed process never learns the outcome: no checkpoint, no retry, no DLQ message.
+      if (this.consumer.crashed) return;
       if (outcome.kind === 'success') {
         counters.processed += segment.records.length;
         this.#done(segment.records);
@@ -496,6 +499,8 @@ class ConsumerRunner {
   readonly dlq: FileQueue;
   readonly workers = new Map<string, { worker: ShardWorker; done: Promise<void> }>();
   stopping = false;
+  /** Set by {@link LocalRunner.crash}: whatever is in flight is lost, as in a killed process. */
+  crashed = false;
 
   constructor(
     readonly consumer: RunnerConsumer,
@@ -678,6 +683,21 @@ export class LocalRunner {
   async stop(): Promise<void> {
     this.#stopping = true;
     for (const consumer of this.#consumers) consumer.stopping = true;
+    await this.#settle();
+  }
+
+  /**
+   * Simulates a killed process, for fault-injection runs: from this call on nothing is
+   * checkpointed, retried or sent to the on-failure queue, so batches whose handler already
+   * wrote to its sink are delivered again by a runner started on the same state directory.
+   * Takes effect synchronously; the promise resolves once in-flight handlers have returned.
+   */
+  crash(): Promise<void> {
+    for (const consumer of this.#consumers) consumer.crashed = true;
+    return this.stop();
+  }
+
+  async #settle(): Promise<void> {
     this.#wake.notify();
     await this.#discovery;
     await Promise.all(

@@ -255,6 +255,37 @@ describe('LocalRunner against DynamoDB Local', () => {
     rmSync(stateDirectory, { recursive: true, force: true });
   });
 
+  it('abandons a batch whose handler returned when it crashes, so a restart delivers it again', async () => {
+    // Prepare
+    const prefix = `CRASH-${Date.now()}`;
+    const definition = testConsumer({
+      filters: [{ dynamodb: { Keys: { PK: { S: [{ prefix }] } } } }],
+      batchSize: 100,
+    });
+    let crashed: Promise<void> | undefined;
+    let runner: LocalRunner | undefined;
+    const first = recorder(() => {
+      // The sink write is done; the process dies before the checkpoint is written.
+      crashed ??= runner!.crash();
+    });
+    for (let n = 1; n <= 3; n++) await put({ PK: `${prefix}#${n}`, SK: 'X', n });
+    const started = startRunner(definition, first.handler);
+    runner = started.runner;
+    // Act
+    const deadline = Date.now() + 10_000;
+    while (!crashed && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    await crashed;
+    const second = recorder();
+    const restarted = startRunner(definition, second.handler, started.stateDirectory);
+    await restarted.runner.waitForIdle();
+    // Assess
+    expect(first.all().map(numberOf)).toEqual([1, 2, 3]);
+    expect(second.all().map(numberOf)).toEqual([1, 2, 3]);
+    expect(runner.stats()[0]).toMatchObject({ processed: 0 });
+    rmSync(started.stateDirectory, { recursive: true, force: true });
+  });
+
   it('delivers a real TTL expiry as a REMOVE with the service identity, and a user delete without it', async () => {
     const prefix = `TTL-${Date.now()}`;
     const archive = consumerNamed('archive-expired');
