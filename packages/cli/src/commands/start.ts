@@ -1,55 +1,167 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalEngines, startLocalPipeline } from '@pipeline/local';
+import type { Client } from '@opensearch-project/opensearch';
+import { createAggregatesReader } from '@pipeline/aggregates';
+import { type ApiServer, createApi, startApiServer } from '@pipeline/api';
+import {
+  type LocalEngines,
+  type LocalRunner,
+  type LocalRunnerOptions,
+  type RunnerConsumer,
+  startLocalEngines,
+  startLocalPipeline,
+} from '@pipeline/local';
 import { createSearchClient, ensureSearchIndices } from '@pipeline/search';
+import { createStore, type Store } from '@pipeline/store';
 import type { Command } from '../command.js';
 import { loadConsumers } from '../consumers.js';
 import { removeRuntimeFile, writeRuntimeFile } from '../runtime-file.js';
-import { resolveLocalSettings, settingsHelp, toStackSettings } from '../settings.js';
+import {
+  type ResolvedLocalSettings,
+  resolveLocalSettings,
+  settingsHelp,
+  toStackSettings,
+} from '../settings.js';
+
+/** Options of {@link startPipeline} beyond the settings. */
+export interface StartPipelineOptions {
+  /** Runner options, such as its log sink. */
+  readonly runner?: Partial<LocalRunnerOptions>;
+}
+
+/** Everything {@link startPipeline} started, and how to stop it. */
+export interface RunningPipeline {
+  readonly engines: LocalEngines;
+  readonly runner: LocalRunner;
+  readonly search: Client;
+  readonly store: Store;
+  readonly api: ApiServer;
+  readonly consumers: readonly RunnerConsumer[];
+  /** Stops the API, the runner and the engines, in that order. */
+  stop(): Promise<void>;
+}
+
+const portOf = (value: string): number => {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) {
+    throw new Error(`the port must be a number from 0 to 65535, not ${JSON.stringify(value)}`);
+  }
+  return port;
+};
+
+/**
+ * Starts the whole pipeline as `npm start` does: the engines, the search indices, every
+ * consumer of the pipeline definition under the local runner, and the HTTP API with the
+ * dashboard. Without a data directory everything lives in memory and a temporary
+ * directory that stop() removes.
+ *
+ * @example
+ * const pipeline = await startPipeline({ ...settings, dataDirectory: '', port: '0' });
+ * console.log(pipeline.api.url);
+ * await pipeline.stop();
+ */
+export const startPipeline = async (
+  settings: ResolvedLocalSettings,
+  options: StartPipelineOptions = {},
+): Promise<RunningPipeline> => {
+  const port = portOf(settings.port);
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  };
+  try {
+    const engines = await startLocalEngines(toStackSettings(settings));
+    stops.push(() => engines.stop());
+    const search = createSearchClient({ node: engines.openSearchUrl });
+    stops.push(() => search.close());
+    await ensureSearchIndices(search);
+    const consumers = await loadConsumers(engines.handlerEnvironment);
+
+    let stateDirectory = settings.dataDirectory ? join(settings.dataDirectory, 'runner') : '';
+    if (!stateDirectory) {
+      const temporary = mkdtempSync(join(tmpdir(), 'pipeline-runner-'));
+      stops.push(async () => rmSync(temporary, { recursive: true, force: true }));
+      stateDirectory = temporary;
+    }
+    const runner = startLocalPipeline(engines, consumers, stateDirectory, options.runner);
+    stops.push(() => runner.stop());
+
+    const store = createStore({ tableName: settings.tableName, client: engines.dynamodb });
+    const aggregates = createAggregatesReader({
+      tableName: settings.aggregatesTableName,
+      client: engines.dynamodb,
+    });
+    const apiHandlers = createApi({
+      store,
+      search,
+      aggregates,
+      pipelineStats: () => runner.stats(),
+    });
+    const api = await startApiServer({ api: apiHandlers, host: settings.host, port }).catch(
+      (error: NodeJS.ErrnoException) => {
+        throw error.code === 'EADDRINUSE'
+          ? new Error(
+              `${settings.host}:${port} is in use; pick another with --port or PORT (0 picks a free one)`,
+              { cause: error },
+            )
+          : error;
+      },
+    );
+    stops.push(() => api.close());
+
+    return { engines, runner, search, store, api, consumers, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+};
 
 /** `start`: the whole pipeline on this machine, until Ctrl-C. */
 export const startCommand: Command = {
   name: 'start',
-  summary: 'start DynamoDB Local, the search server, the archive and every consumer',
+  summary: 'start DynamoDB Local, the search server, the archive, every consumer and the HTTP API',
   usage: `npm start [-- flags]\n\nflag                   environment            default              meaning\n${settingsHelp()}`,
   async run(args) {
     const started = Date.now();
     const { settings } = resolveLocalSettings(args);
-    const engines = await startLocalEngines(toStackSettings(settings));
-    const search = createSearchClient({ node: engines.openSearchUrl });
-    await ensureSearchIndices(search);
-    const consumers = await loadConsumers(engines.handlerEnvironment);
-    const runner = startLocalPipeline(engines, consumers, join(settings.dataDirectory, 'runner'), {
-      onLog: (message, details) => console.error(`[runner] ${message} ${JSON.stringify(details)}`),
+    const pipeline = await startPipeline(settings, {
+      runner: {
+        onLog: (message, details) => console.error(`[runner] ${message} ${JSON.stringify(details)}`),
+      },
     });
+    const { engines, api } = pipeline;
     writeRuntimeFile(settings.dataDirectory, {
       pid: process.pid,
       dynamodbEndpoint: engines.dynamodbEndpoint,
       openSearchUrl: engines.openSearchUrl,
       s3Endpoint: engines.s3Endpoint,
+      apiUrl: api.url,
       environment: { ...engines.handlerEnvironment },
     });
 
     console.log(`pipeline ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`  dashboard       ${api.url}/`);
+    console.log(`  HTTP API        ${api.url}  (GET /healthz, /pipeline, /search/orders?q=…)`);
     console.log(
       `  DynamoDB        ${engines.dynamodbEndpoint}  tables ${settings.tableName}, ${settings.aggregatesTableName}`,
     );
     console.log(`  OpenSearch      ${engines.openSearchUrl}`);
     console.log(`  archive (S3)    ${engines.s3Endpoint}  bucket ${settings.archiveBucket}`);
     console.log(
-      `  consumers       ${consumers.map((consumer) => consumer.definition.name).join(', ')}`,
+      `  consumers       ${pipeline.consumers.map((consumer) => consumer.definition.name).join(', ')}`,
     );
     console.log(
       `  state           ${settings.dataDirectory}/  (Ctrl-C stops everything; a restart resumes)`,
     );
+    console.log('  demo traffic    npm run demo   (in another terminal)');
 
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
     console.log('stopping…');
-    await runner.stop();
-    await search.close();
-    await engines.stop();
+    await pipeline.stop();
     removeRuntimeFile(settings.dataDirectory);
     console.log('stopped');
     return 0;
