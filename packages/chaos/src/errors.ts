@@ -1,0 +1,29 @@
+/** Base class of every error raised by the chaos run. */
+export class ChaosError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ChaosError';
+    this.code = code;
+  }
+}
+
+/** A fault the run injected on purpose; consumers and the runner must survive it. */
+export class InjectedFaultError extends ChaosError {
+  readonly kind: string;
+  constructor(kind: string, message: string, options?: { cause?: unknown }) {
+    super('chaos.injected', `injected ${kind}: ${message}`, options);
+    this.name = 'InjectedFaultError';
+    this.kind = kind;
+  }
+}
+
+/** The store accepted an operation the run expected it to refuse (or the reverse). */
+export class UnexpectedOutcomeError extends ChaosError {
+  readonly operation: string;
+  constructor(operation: string, message: string, options?: { cause?: unknown }) {
+    super('chaos.unexpectedOutcome', `${operation}: ${message}`, options);
+    this.name = 'UnexpectedOutcomeError';
+    this.operation = operation;
+  }
+}

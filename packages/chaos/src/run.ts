@@ -1,0 +1,512 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { createAggregatesConsumer } from '@pipeline/aggregates';
+import { createArchiveConsumer } from '@pipeline/archive';
+import {
+  type ConsumerStats,
+  FileQueue,
+  type LocalEngines,
+  LocalRunner,
+  localAwsClientConfig,
+  type RunnerConsumer,
+  readFailedBatch,
+  replayFailedBatch,
+  type StreamHandler,
+  startLocalEngines,
+} from '@pipeline/local';
+import { type ConsumerDefinition, pipeline } from '@pipeline/pipeline';
+import {
+  createSearchClient,
+  createSearchSyncConsumer,
+  ensureSearchIndices,
+} from '@pipeline/search';
+import { createStore } from '@pipeline/store';
+import type { LogSink } from '@pipeline/streams';
+import { type FaultKind, FaultPlan, type FaultRates, FaultKind as Kind } from './faults.js';
+import { faultyDynamoDb, faultySearchClient, wrapHandler } from './inject.js';
+import {
+  type AggregateInvariants,
+  type ArchiveInvariants,
+  checkAggregates,
+  checkArchive,
+  checkSearch,
+  type SearchInvariants,
+  scanTable,
+} from './invariants.js';
+import { createRandom } from './random.js';
+import { POISON_PREFIX, Workload, type WorkloadReport } from './workload.js';
+
+/** Options of {@link runChaos}. */
+export interface ChaosOptions {
+  /** Seeds the operations and the fault schedule. */
+  readonly seed: number;
+  /** Number of random store operations. */
+  readonly ops: number;
+  /** Pace of the operations, so faults meet a pipeline at work. @default 100 */
+  readonly opsPerSecond?: number;
+  /** Lifetime of sessions and short-lived views, in seconds. @default 2 */
+  readonly ttlSeconds?: number;
+  /**
+   * How long to wait, once every expiring item is past its `ttl`, for DynamoDB's TTL to
+   * remove them. @default 60000
+   */
+  readonly ttlWaitMs?: number;
+  /** Overrides of the fault rates. */
+  readonly rates?: Partial<FaultRates>;
+  /** Use this DynamoDB (Local) instead of starting one; tables get unique names and are deleted after. */
+  readonly dynamodbEndpoint?: string;
+  /** Deadline for the pipeline to become idle, each time it is awaited. @default 120000 */
+  readonly idleTimeoutMs?: number;
+  /** Progress lines. */
+  readonly onProgress?: (line: string) => void;
+}
+
+/** The outcome of a DLQ replay. */
+export interface DlqReport {
+  /** On-failure messages found after the run, over every consumer. */
+  readonly messages: number;
+  /** Messages replayed successfully and deleted. */
+  readonly replayed: number;
+  /** Messages that hold poison records: they fail again, as they must, and stay queued. */
+  readonly poison: number;
+  /** Messages that failed again without a poison record: each is a failure. */
+  readonly stillFailing: number;
+}
+
+/** Everything a chaos run measured; `failures` is empty when every invariant held. */
+export interface ChaosReport {
+  readonly seed: number;
+  readonly ops: number;
+  readonly durationMs: number;
+  readonly workload: Omit<WorkloadReport, 'expiring' | 'poisonKeys'> & {
+    readonly poisonItems: number;
+  };
+  readonly faults: Record<FaultKind, number>;
+  readonly faultsInjected: number;
+  readonly search: SearchInvariants;
+  readonly aggregates: AggregateInvariants;
+  readonly archive: ArchiveInvariants;
+  /** Why TTL expiries were not exercised, when they were not. */
+  readonly ttlNotExercised?: string;
+  readonly dlq: DlqReport;
+  /** Runner statistics per consumer, summed over every runner the run started. */
+  readonly runner: { readonly starts: number; readonly consumers: readonly ConsumerStats[] };
+  readonly failures: readonly string[];
+}
+
+const silentLogger: LogSink = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+} as unknown as LogSink;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const sumStats = (runs: readonly ConsumerStats[][]): ConsumerStats[] => {
+  const byName = new Map<string, Record<string, number | string>>();
+  for (const run of runs) {
+    for (const stats of run) {
+      const total = byName.get(stats.name) ?? { name: stats.name };
+      for (const [field, value] of Object.entries(stats)) {
+        if (
+          typeof value !== 'number' ||
+          field === 'dlqDepth' ||
+          field === 'lagMs' ||
+          field === 'shards'
+        )
+          continue;
+        total[field] = ((total[field] as number | undefined) ?? 0) + value;
+      }
+      total.dlqDepth = stats.dlqDepth;
+      total.lagMs = stats.lagMs;
+      total.shards = stats.shards;
+      byName.set(stats.name, total);
+    }
+  }
+  return [...byName.values()] as unknown as ConsumerStats[];
+};
+
+/**
+ * The local runner of a chaos run, replaced by a new one on the same state directory when
+ * it crashes or restarts.
+ */
+class RunnerHarness {
+  runner: LocalRunner;
+  starts = 1;
+  readonly #make: () => LocalRunner;
+  readonly #history: ConsumerStats[][] = [];
+  #switching: Promise<void> | undefined;
+
+  constructor(make: () => LocalRunner) {
+    this.#make = make;
+    this.runner = make();
+    this.runner.start();
+  }
+
+  #replace(stopped: Promise<void>, old: LocalRunner): Promise<void> {
+    this.#switching = (async () => {
+      await stopped;
+      this.#history.push(old.stats());
+      this.runner = this.#make();
+      this.starts++;
+      this.runner.start();
+      this.#switching = undefined;
+    })();
+    return this.#switching;
+  }
+
+  /** Crashes the runner now and starts a new one in the background; false if one is already being replaced. */
+  crash(): boolean {
+    if (this.#switching) return false;
+    const old = this.runner;
+    void this.#replace(old.crash(), old);
+    return true;
+  }
+
+  /** Stops the runner gracefully and starts a new one; false if one is already being replaced. */
+  async restart(): Promise<boolean> {
+    if (this.#switching) return false;
+    const old = this.runner;
+    await this.#replace(old.stop(), old);
+    return true;
+  }
+
+  async settled(): Promise<void> {
+    while (this.#switching) await this.#switching;
+  }
+
+  /** Waits until the current runner is idle and was not replaced meanwhile. */
+  async waitForIdle(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      await this.settled();
+      const current = this.runner;
+      try {
+        await current.waitForIdle(Math.min(5000, Math.max(1, deadline - Date.now())));
+        if (current === this.runner && !this.#switching) return;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw new Error(`the pipeline was not idle within ${timeoutMs} ms`, { cause: lastError });
+  }
+
+  stats(): ConsumerStats[] {
+    return sumStats([...this.#history, this.runner.stats()]);
+  }
+
+  async stop(): Promise<void> {
+    await this.settled();
+    await this.runner.stop();
+  }
+}
+
+/** The consumers built from the package factories, with the clients the faults go through. */
+interface BuiltConsumers {
+  readonly real: RunnerConsumer[];
+  readonly faulty: RunnerConsumer[];
+  readonly s3: S3Client;
+  readonly close: () => Promise<void>;
+}
+
+const buildConsumers = (
+  engines: LocalEngines,
+  names: { tableName: string; aggregatesTableName: string; bucket: string; prefix: string },
+  plan: FaultPlan,
+  crash: () => boolean,
+): BuiltConsumers => {
+  const config = localAwsClientConfig(engines.dynamodbEndpoint);
+  const search = createSearchClient({ node: engines.openSearchUrl, requestTimeoutMs: 10_000 });
+  const searchReads = new DynamoDBClient(config);
+  const aggregatesClient = new DynamoDBClient(config);
+  const s3 = new S3Client({
+    endpoint: engines.s3Endpoint,
+    forcePathStyle: true,
+    region: config.region,
+    credentials: config.credentials,
+  });
+  const handlers: Record<string, StreamHandler> = {
+    'sync-search': createSearchSyncConsumer({
+      client: faultySearchClient(search, plan),
+      dynamodb: searchReads,
+      tableName: names.tableName,
+      logger: silentLogger,
+      timeBudgetMs: 3000,
+      baseDelayMs: 5,
+      maxDelayMs: 100,
+    }),
+    'update-aggregates': createAggregatesConsumer({
+      tableName: names.aggregatesTableName,
+      client: faultyDynamoDb(aggregatesClient, plan),
+      logger: silentLogger,
+      baseDelayMs: 5,
+      maxDelayMs: 100,
+    }),
+    'archive-expired': createArchiveConsumer({
+      s3,
+      bucket: names.bucket,
+      prefix: names.prefix,
+      tableName: names.tableName,
+      logger: silentLogger,
+    }),
+  };
+  const definitions: ConsumerDefinition[] = pipeline.map((definition) => ({
+    ...definition,
+    // Shortened for speed; every other setting is the production definition.
+    maxBatchingWindowSeconds: Math.min(definition.maxBatchingWindowSeconds, 1),
+  }));
+  const real = definitions.map((definition) => {
+    const handler = handlers[definition.name];
+    if (!handler) throw new Error(`the chaos run has no factory for consumer ${definition.name}`);
+    return { definition, handler };
+  });
+  return {
+    real,
+    faulty: real.map(({ definition, handler }) => ({
+      definition,
+      handler: wrapHandler(definition.name, handler, plan, { crash }),
+    })),
+    s3,
+    close: async () => {
+      await search.close();
+      searchReads.destroy();
+      aggregatesClient.destroy();
+      s3.destroy();
+    },
+  };
+};
+
+/** Replays every on-failure message of every consumer; poison messages stay queued. */
+const replayDlq = async (
+  engines: LocalEngines,
+  stateDirectory: string,
+  consumers: readonly RunnerConsumer[],
+): Promise<DlqReport> => {
+  let messages = 0;
+  let replayed = 0;
+  let poison = 0;
+  let stillFailing = 0;
+  for (const consumer of consumers) {
+    const queue = new FileQueue(join(stateDirectory, 'dlq', consumer.definition.name));
+    for (const message of queue.receive()) {
+      messages++;
+      const result = await replayFailedBatch(engines.streams, message.body, consumer);
+      if (result.failedAt === undefined) {
+        queue.delete(message.id);
+        replayed++;
+        continue;
+      }
+      const records = await readFailedBatch(engines.streams, message.body);
+      const failed = records.find((record) => record.dynamodb?.SequenceNumber === result.failedAt);
+      if (failed?.dynamodb?.Keys?.PK?.S?.startsWith(POISON_PREFIX)) poison++;
+      else stillFailing++;
+    }
+  }
+  return { messages, replayed, poison, stillFailing };
+};
+
+/**
+ * Runs the pipeline under faults: starts its own local engines, builds the consumers from
+ * the package factories behind faulty clients, runs them under the real LocalRunner with
+ * the production definitions, drives `ops` seeded operations through the store while
+ * injecting faults, then stops injecting, waits for idle, replays the DLQ and checks the
+ * end-state invariants of search, aggregates and archive.
+ *
+ * @example
+ * const report = await runChaos({ seed: 42, ops: 300 });
+ * if (report.failures.length > 0) process.exitCode = 1;
+ */
+export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
+  const started = Date.now();
+  const progress = options.onProgress ?? (() => {});
+  const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
+  const ttlSeconds = options.ttlSeconds ?? 2;
+  const suffix = randomUUID().slice(0, 8);
+  const names = {
+    tableName: `chaos-main-${options.seed}-${suffix}`,
+    aggregatesTableName: `chaos-aggregates-${options.seed}-${suffix}`,
+    bucket: 'chaos-archive',
+    prefix: 'expired',
+  };
+  const stateDirectory = mkdtempSync(join(tmpdir(), 'chaos-'));
+  const engines = await startLocalEngines({
+    ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
+    tableName: names.tableName,
+    aggregatesTableName: names.aggregatesTableName,
+    archiveBucket: names.bucket,
+    archivePrefix: names.prefix,
+  });
+  const plan = new FaultPlan(options.seed, options.rates);
+  let harness: RunnerHarness | undefined;
+  let consumers: BuiltConsumers | undefined;
+  try {
+    const search = createSearchClient({ node: engines.openSearchUrl });
+    try {
+      await ensureSearchIndices(search);
+    } finally {
+      await search.close();
+    }
+    consumers = buildConsumers(engines, names, plan, () => harness?.crash() ?? false);
+    const faulty = consumers.faulty;
+    harness = new RunnerHarness(
+      () =>
+        new LocalRunner({
+          streamArn: engines.streamArn,
+          client: engines.streams,
+          consumers: faulty,
+          stateDirectory,
+          pollIntervalMs: 50,
+          shardDiscoveryIntervalMs: 250,
+          retryDelayMs: (attempt) => Math.min(100, 5 * 2 ** attempt),
+        }),
+    );
+
+    const random = createRandom(options.seed);
+    const workload = new Workload(random, {
+      store: createStore({ tableName: names.tableName, client: engines.dynamodb }),
+      shortLivedViews: createStore({
+        tableName: names.tableName,
+        client: engines.dynamodb,
+        productViewTtlSeconds: ttlSeconds,
+      }),
+      client: engines.dynamodb,
+      tableName: names.tableName,
+      ttlSeconds,
+    });
+    const interval = 1000 / (options.opsPerSecond ?? 100);
+    const opsStarted = Date.now();
+    for (let index = 0; index < options.ops; index++) {
+      const fault = plan.draw([Kind.poisonRecord, Kind.runnerRestart], 'operation', index);
+      if (fault === Kind.poisonRecord) {
+        await workload.poison();
+        plan.record(fault);
+      } else if (fault === Kind.runnerRestart && (await harness.restart())) {
+        plan.record(fault);
+      }
+      await workload.step();
+      const ahead = opsStarted + (index + 1) * interval - Date.now();
+      if (ahead > 0) await sleep(ahead);
+      if ((index + 1) % Math.max(1, Math.floor(options.ops / 10)) === 0)
+        progress(`operations ${index + 1}/${options.ops}`);
+    }
+    const workloadReport = workload.report();
+
+    const ttlNotExercised = await waitForExpiries(engines, names.tableName, workloadReport, {
+      ttlWaitMs: options.ttlWaitMs ?? 60_000,
+      progress,
+    });
+    progress('waiting for the pipeline to catch up under faults');
+    await harness.waitForIdle(idleTimeoutMs);
+    plan.enabled = false;
+    progress('faults off; waiting for idle');
+    await harness.waitForIdle(idleTimeoutMs);
+    progress('replaying the DLQ');
+    const dlq = await replayDlq(engines, stateDirectory, consumers.real);
+    await harness.waitForIdle(idleTimeoutMs);
+
+    progress('checking invariants');
+    const items = await scanTable(engines.dynamodb, names.tableName);
+    const checkClient = createSearchClient({ node: engines.openSearchUrl });
+    let searchInvariants: SearchInvariants;
+    try {
+      searchInvariants = await checkSearch(checkClient, items);
+    } finally {
+      await checkClient.close();
+    }
+    const aggregateInvariants = await checkAggregates(
+      engines.dynamodb,
+      names.tableName,
+      names.aggregatesTableName,
+    );
+    const archiveInvariants = await checkArchive({
+      s3: consumers.s3,
+      bucket: names.bucket,
+      prefix: names.prefix,
+      expiring: workloadReport.expiring,
+      items,
+      startedAt: started,
+    });
+
+    const faults = plan.counts();
+    const failures: string[] = [];
+    const expectZero = (name: string, value: number) => {
+      if (value !== 0) failures.push(`${name} = ${value}, expected 0`);
+    };
+    expectZero('search.missing', searchInvariants.missing);
+    expectZero('search.stale', searchInvariants.stale);
+    expectZero('search.resurrected', searchInvariants.resurrected);
+    expectZero('aggregates.drift', aggregateInvariants.drift);
+    expectZero('archive.lost', archiveInvariants.lost);
+    expectZero('archive.duplicates', archiveInvariants.duplicates);
+    expectZero('archive.userDeletesArchived', archiveInvariants.userDeletesArchived);
+    expectZero('store.acceptedInvalidTransitions', workloadReport.acceptedInvalidTransitions);
+    expectZero('dlq.stillFailing', dlq.stillFailing);
+    // A poison item reaches both consumers whose filters take orders: one message each.
+    const poisonExpected = 2 * workloadReport.poisonKeys.length;
+    if (dlq.poison !== poisonExpected)
+      failures.push(`dlq.poison = ${dlq.poison}, expected ${poisonExpected} (2 per poison item)`);
+
+    const { expiring: _expiring, poisonKeys, ...counts } = workloadReport;
+    return {
+      seed: options.seed,
+      ops: options.ops,
+      durationMs: Date.now() - started,
+      workload: { ...counts, poisonItems: poisonKeys.length },
+      faults,
+      faultsInjected: Object.values(faults).reduce((sum, count) => sum + count, 0),
+      search: searchInvariants,
+      aggregates: aggregateInvariants,
+      archive: archiveInvariants,
+      ...(ttlNotExercised ? { ttlNotExercised } : {}),
+      dlq,
+      runner: { starts: harness.starts, consumers: harness.stats() },
+      failures,
+    };
+  } finally {
+    await harness?.stop();
+    await consumers?.close();
+    if (options.dynamodbEndpoint) {
+      for (const table of [names.tableName, names.aggregatesTableName])
+        await engines.dynamodb.send(new DeleteTableCommand({ TableName: table })).catch(() => {});
+    }
+    await engines.stop();
+    rmSync(stateDirectory, { recursive: true, force: true });
+  }
+};
+
+/**
+ * Waits until DynamoDB's TTL has removed every expiring item that no user deleted, or
+ * `ttlWaitMs` after the last one passed its expiry. Returns why TTL was not exercised
+ * when it removed none of them.
+ */
+const waitForExpiries = async (
+  engines: LocalEngines,
+  tableName: string,
+  workload: WorkloadReport,
+  options: { ttlWaitMs: number; progress: (line: string) => void },
+): Promise<string | undefined> => {
+  const waiting = workload.expiring.filter((item) => !item.deletedByUser);
+  if (waiting.length === 0) return 'no item was written to expire';
+  const lastTtl = Math.max(...waiting.map((item) => item.ttl)) * 1000;
+  const deadline = Math.max(Date.now(), lastTtl) + options.ttlWaitMs;
+  options.progress(
+    `waiting up to ${Math.round((deadline - Date.now()) / 1000)} s for TTL to remove ${waiting.length} items`,
+  );
+  let remaining = waiting.length;
+  while (Date.now() < deadline) {
+    const present = new Set(
+      (await scanTable(engines.dynamodb, tableName)).map((item) => `${item.PK}\u0000${item.SK}`),
+    );
+    remaining = waiting.filter((item) => present.has(`${item.PK}\u0000${item.SK}`)).length;
+    if (remaining === 0) return undefined;
+    await sleep(1000);
+  }
+  if (remaining < waiting.length) return undefined;
+  return `DynamoDB Local removed none of the ${waiting.length} expired items within ${Math.round(options.ttlWaitMs / 1000)} s of their expiry`;
+};
