@@ -6,45 +6,25 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createAggregatesConsumer } from '@pipeline/aggregates';
-import { EnvVar } from '@pipeline/pipeline';
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import {
+  dynamoDbClientConfig,
+  EnvVar,
+  METRICS_NAMESPACE,
+  publishingMetrics,
+  requiredSetting,
+} from '@pipeline/pipeline';
 
-const required = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-};
-
-const aggregatesTableName = required(EnvVar.aggregatesTableName);
-const endpoint = process.env[EnvVar.dynamodbEndpoint];
-
+const env = process.env;
 const logger = new Logger({ serviceName: 'update-aggregates' });
-const metrics = new Metrics({ namespace: 'StreamPipeline', serviceName: 'update-aggregates' });
-// Locally DynamoDB Local keeps one database per access key and Region, so use the ones it was set up with.
-const client = new DynamoDBClient(
-  endpoint
-    ? {
-        endpoint,
-        region: process.env.AWS_REGION ?? 'us-east-1',
-        ...(process.env.AWS_ACCESS_KEY_ID
-          ? {}
-          : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-      }
-    : {},
-);
-
-const updateAggregates = createAggregatesConsumer({
-  tableName: aggregatesTableName,
-  client,
-  logger,
-  metrics,
-});
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'update-aggregates' });
 
 /** Applies one stream batch to the aggregates; reports unapplied records for retry. */
-export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-  try {
-    return await updateAggregates(event);
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-};
+export const handler = publishingMetrics(
+  metrics,
+  createAggregatesConsumer({
+    tableName: requiredSetting(env, EnvVar.aggregatesTableName),
+    client: new DynamoDBClient(dynamoDbClientConfig(env)),
+    logger,
+    metrics,
+  }),
+);

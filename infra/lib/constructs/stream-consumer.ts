@@ -1,6 +1,6 @@
 /** One stream consumer of the pipeline definition: its function, log group, DLQ and event source. */
 import { join } from 'node:path';
-import type { ConsumerDefinition } from '@pipeline/pipeline';
+import { type ConsumerDefinition, METRICS_NAMESPACE } from '@pipeline/pipeline';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -14,9 +14,6 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { cdkBundlingOptions, repoRoot } from '../bundling.js';
 import { acknowledgeWildcardActions, acknowledgeWildcardResources } from '../nag.js';
-
-/** The namespace the handlers publish their Powertools metrics under. */
-export const METRICS_NAMESPACE = 'StreamPipeline';
 
 // Longer than the stream's 24 h retention, so a DLQ'd batch's metadata outlives the records
 // it points at and the gap stays visible.

