@@ -20,7 +20,7 @@ export interface TestTable {
   readonly client: DynamoDBClient;
 }
 
-const createTestTable = async (
+export const createTestTable = async (
   declaration: TableDeclaration,
   prefix: string,
 ): Promise<TestTable> => {

@@ -147,9 +147,6 @@ export const startDynamoDbLocal = async (
   const java = dynamoDbLocal.spawn({
     port,
     path: options.dataDirectory ?? null,
-    // DynamoDB Local's TTL job scans through its own client, whose credentials differ from
-    // ours; only a shared database lets it see our tables and expire their items.
-    sharedDb: true,
     stdio: 'pipe',
   });
   let log = '';

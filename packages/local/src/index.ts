@@ -9,3 +9,4 @@ export * from './replay.js';
 export * from './runner.js';
 export * from './stack.js';
 export * from './tables.js';
+export * from './ttl-process.js';

@@ -28,15 +28,25 @@ const toLambdaImage = (
   return converted;
 };
 
+/** Recognises the REMOVE records of deletions made by a local TTL process. */
+export interface TtlDeletions {
+  expired(record: DynamoDBRecord): boolean;
+}
+
 /**
  * Turns a record read with `@aws-sdk/client-dynamodb-streams` into exactly the shape a
  * Lambda function receives: epoch-second creation time, base64 binaries, lower-case
- * userIdentity, and DynamoDB Local's TTL deletions as REMOVE with the service identity.
+ * userIdentity, and TTL deletions — DynamoDB Local's own, or those `ttlDeletions` made —
+ * as REMOVE with the service identity.
  *
  * @example
  * const event = { Records: records.map((record) => toLambdaRecord(record, streamArn)) };
  */
-export const toLambdaRecord = (record: StreamsRecord, streamArn: string): DynamoDBRecord => {
+export const toLambdaRecord = (
+  record: StreamsRecord,
+  streamArn: string,
+  ttlDeletions?: TtlDeletions,
+): DynamoDBRecord => {
   const stream = record.dynamodb ?? {};
   const expiredLocally = (record.eventName as string | undefined) === UNKNOWN_EVENT_NAME;
   const lambdaRecord: DynamoDBRecord = {
@@ -60,8 +70,9 @@ export const toLambdaRecord = (record: StreamsRecord, streamArn: string): Dynamo
   if (stream.NewImage && !expiredLocally)
     lambdaRecord.dynamodb!.NewImage = toLambdaImage(stream.NewImage);
   if (stream.OldImage) lambdaRecord.dynamodb!.OldImage = toLambdaImage(stream.OldImage);
-  if (expiredLocally) lambdaRecord.userIdentity = { ...TTL_IDENTITY };
-  else if (record.userIdentity) {
+  if (expiredLocally || ttlDeletions?.expired(lambdaRecord)) {
+    lambdaRecord.userIdentity = { ...TTL_IDENTITY };
+  } else if (record.userIdentity) {
     lambdaRecord.userIdentity = {
       type: record.userIdentity.Type,
       principalId: record.userIdentity.PrincipalId,

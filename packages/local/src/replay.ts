@@ -7,7 +7,7 @@ import { compareSequenceNumbers, matchesAnyFilter } from '@pipeline/streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { interpretResponse } from './batch-outcome.js';
 import type { OnFailureMessage } from './failure-queue.js';
-import { toLambdaRecord } from './lambda-event.js';
+import { type TtlDeletions, toLambdaRecord } from './lambda-event.js';
 import type { RunnerConsumer } from './runner.js';
 
 /** The result of replaying one on-failure message. */
@@ -29,6 +29,7 @@ export interface ReplayResult {
 export const readFailedBatch = async (
   client: DynamoDBStreamsClient,
   message: OnFailureMessage,
+  ttlDeletions?: TtlDeletions,
 ): Promise<DynamoDBRecord[]> => {
   const info = message.DDBStreamBatchInfo;
   let { ShardIterator: iterator } = await client.send(
@@ -47,7 +48,7 @@ export const readFailedBatch = async (
     for (const raw of response.Records ?? []) {
       const sequenceNumber = raw.dynamodb?.SequenceNumber ?? '';
       if (compareSequenceNumbers(sequenceNumber, info.endSequenceNumber) > 0) return records;
-      records.push(toLambdaRecord(raw, info.streamArn));
+      records.push(toLambdaRecord(raw, info.streamArn, ttlDeletions));
     }
     // An open shard answers with no records once it is read to its end.
     if ((response.Records ?? []).length === 0) return records;
@@ -69,9 +70,10 @@ export const replayFailedBatch = async (
   client: DynamoDBStreamsClient,
   message: OnFailureMessage,
   consumer: RunnerConsumer,
+  ttlDeletions?: TtlDeletions,
 ): Promise<ReplayResult> => {
   const { filters, batchSize } = consumer.definition;
-  const read = await readFailedBatch(client, message);
+  const read = await readFailedBatch(client, message, ttlDeletions);
   const wanted = read.filter((record) => filters.length === 0 || matchesAnyFilter(filters, record));
   let delivered = 0;
   for (let start = 0; start < wanted.length; start += batchSize) {

@@ -16,7 +16,12 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type BatchOutcome, interpretResponse } from './batch-outcome.js';
 import { CheckpointStore } from './checkpoints.js';
 import { buildOnFailureMessage, FileQueue, type SkipCondition } from './failure-queue.js';
-import { MAX_PAYLOAD_BYTES, payloadBytes, toLambdaRecord } from './lambda-event.js';
+import {
+  MAX_PAYLOAD_BYTES,
+  payloadBytes,
+  type TtlDeletions,
+  toLambdaRecord,
+} from './lambda-event.js';
 
 /** A Lambda handler for DynamoDB stream events, invoked in-process. */
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<unknown>;
@@ -53,6 +58,8 @@ export interface LocalRunnerOptions {
   readonly invokeTimeoutMs?: (consumer: ConsumerDefinition) => number;
   /** Shard iterators are renewed after this age; DynamoDB expires them at 15 minutes. @default 14 minutes */
   readonly iteratorMaxAgeMs?: number;
+  /** Marks the REMOVE records of a local TTL process's deletions as TTL expiries. */
+  readonly ttlDeletions?: TtlDeletions;
   readonly now?: () => number;
   readonly onLog?: (message: string, details: Record<string, unknown>) => void;
 }
@@ -304,7 +311,9 @@ class ShardWorker {
         throw error;
       }
       const records = response.Records ?? [];
-      for (const raw of records) this.#ingest(toLambdaRecord(raw, this.consumer.streamArn));
+      for (const raw of records) {
+        this.#ingest(toLambdaRecord(raw, this.consumer.streamArn, options.ttlDeletions));
+      }
       iterator = response.NextShardIterator;
       this.caughtUp = records.length === 0;
       if (records.length > 0) this.#signal.notify();

@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
@@ -8,6 +10,11 @@ import { type ArchiveServer, startArchiveServer } from './archive-server.js';
 import { type DynamoDbLocal, localAwsClientConfig, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalRunner, type LocalRunnerOptions, type RunnerConsumer } from './runner.js';
 import { ensureTable } from './tables.js';
+import { LocalTtlProcess } from './ttl-process.js';
+
+/** Where the local TTL process remembers its deletions, under the data directory. */
+export const ttlLedgerFile = (dataDirectory: string): string =>
+  join(dataDirectory, 'ttl-deletions.jsonl');
 
 /** Settings of the local stack; every one has a default that needs no configuration. */
 export interface LocalStackSettings {
@@ -35,6 +42,8 @@ export interface LocalEngines {
   readonly streamArn: string;
   readonly dynamodb: DynamoDBClient;
   readonly streams: DynamoDBStreamsClient;
+  /** Expires the main table's items as DynamoDB's TTL does; see {@link LocalTtlProcess}. */
+  readonly ttl: LocalTtlProcess;
   /** The environment the consumer handlers read, with the same names as in AWS. */
   readonly handlerEnvironment: Readonly<Record<string, string>>;
   stop(): Promise<void>;
@@ -76,6 +85,16 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
     await ensureTable(dynamodb, aggregatesTable, settings.aggregatesTableName);
     if (!streamArn) throw new Error(`table ${settings.tableName} has no stream`);
 
+    const ttl = new LocalTtlProcess({
+      client: dynamodb,
+      tableName: settings.tableName,
+      attribute: mainTable.timeToLiveAttribute,
+      keyAttributes: [mainTable.partitionKey.name, mainTable.sortKey.name],
+      ledgerFile: ttlLedgerFile(dir ?? mkdtempSync(join(tmpdir(), 'pipeline-ttl-'))),
+    });
+    ttl.start();
+    started.push(ttl);
+
     let openSearchUrl = settings.openSearchUrl;
     if (!openSearchUrl) {
       const search: SearchServer = await startSearchServer(
@@ -97,6 +116,7 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
       streamArn,
       dynamodb,
       streams,
+      ttl,
       handlerEnvironment: {
         [EnvVar.tableName]: settings.tableName,
         [EnvVar.aggregatesTableName]: settings.aggregatesTableName,
@@ -132,6 +152,7 @@ export const startLocalPipeline = (
     client: engines.streams,
     consumers,
     stateDirectory,
+    ttlDeletions: engines.ttl,
     ...options,
   });
   runner.start();

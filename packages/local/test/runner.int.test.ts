@@ -4,15 +4,23 @@ import { join } from 'node:path';
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { mainTable } from '@pipeline/model';
 import { type ConsumerDefinition, consumerNamed, validateConsumer } from '@pipeline/pipeline';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createMainTable,
+  createTestTable,
   localStreamsClient,
   type TestTable,
 } from '../../../test/support/dynamodb.js';
-import { FileQueue, LocalRunner, replayFailedBatch, type StreamHandler } from '../src/index.js';
+import {
+  FileQueue,
+  LocalRunner,
+  LocalTtlProcess,
+  replayFailedBatch,
+  type StreamHandler,
+} from '../src/index.js';
 
 let table: TestTable;
 let streams: DynamoDBStreamsClient;
@@ -68,6 +76,14 @@ const put = (item: Record<string, unknown>) =>
 
 const numberOf = (record: DynamoDBRecord): number => Number(record.dynamodb?.NewImage?.n?.N ?? -1);
 const pkOf = (record: DynamoDBRecord): string => record.dynamodb?.Keys?.PK?.S ?? '';
+
+const waitFor = async (condition: () => boolean, timeoutMs: number) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
 
 /** A handler that records every delivery, optionally failing some of them. */
 const recorder = (decide?: (event: DynamoDBStreamEvent, call: number) => unknown) => {
@@ -286,19 +302,78 @@ describe('LocalRunner against DynamoDB Local', () => {
     rmSync(started.stateDirectory, { recursive: true, force: true });
   });
 
-  it('delivers a real TTL expiry as a REMOVE with the service identity, and a user delete without it', async () => {
-    const prefix = `TTL-${Date.now()}`;
-    const archive = consumerNamed('archive-expired');
-    const removes = recorder();
-    const { runner } = startRunner(
-      testConsumer({ filters: [{ dynamodb: { Keys: { PK: { S: [{ prefix }] } } } }] }),
-      removes.handler,
-    );
+  it("delivers DynamoDB Local's own TTL expiry as a REMOVE with the service identity", async () => {
+    // DynamoDB Local expires items itself only on tables without GSIs (see LocalTtlProcess).
+    const plain = await createTestTable({ ...mainTable, globalSecondaryIndexes: [] }, 'ttl');
     const expiring = recorder();
-    startRunner({ ...archive, name: 'ttl-consumer' }, expiring.handler);
+    const runner = new LocalRunner({
+      streamArn: plain.streamArn!,
+      client: streams,
+      consumers: [
+        {
+          definition: { ...consumerNamed('archive-expired'), maxBatchingWindowSeconds: 0 },
+          handler: expiring.handler,
+        },
+      ],
+      stateDirectory: mkdtempSync(join(tmpdir(), 'runner-')),
+      pollIntervalMs: 50,
+    });
+    runners.push(runner);
+    runner.start();
+    const past = Math.floor(Date.now() / 1000) - 60;
+    await plain.client.send(
+      new PutItemCommand({
+        TableName: plain.tableName,
+        Item: marshall({ PK: 'SESSION#s1', SK: 'METADATA', ttl: past }),
+      }),
+    );
+
+    await waitFor(() => expiring.all().length > 0, 60_000);
+    expect(expiring.all()).toHaveLength(1);
+    expect(expiring.all()[0]).toMatchObject({
+      eventName: 'REMOVE',
+      userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
+      dynamodb: { OldImage: { PK: { S: 'SESSION#s1' }, ttl: { N: String(past) } } },
+    });
+    expect(expiring.all()[0]!.dynamodb?.NewImage).toBeUndefined();
+  }, 90_000);
+
+  it("expires the main table's items through the local TTL process, and leaves user deletes and extended items alone", async () => {
+    const prefix = `TTL-${Date.now()}`;
+    const ttl = new LocalTtlProcess({
+      client: table.client,
+      tableName: table.tableName,
+      attribute: 'ttl',
+      keyAttributes: ['PK', 'SK'],
+      ledgerFile: join(mkdtempSync(join(tmpdir(), 'ttl-')), 'ledger.jsonl'),
+    });
+    const archive = recorder();
+    const removes = recorder();
+    const runner = new LocalRunner({
+      streamArn: table.streamArn!,
+      client: streams,
+      consumers: [
+        {
+          definition: { ...consumerNamed('archive-expired'), maxBatchingWindowSeconds: 0 },
+          handler: archive.handler,
+        },
+        {
+          definition: testConsumer({
+            filters: [{ eventName: ['REMOVE'], dynamodb: { Keys: { PK: { S: [{ prefix }] } } } }],
+          }),
+          handler: removes.handler,
+        },
+      ],
+      stateDirectory: mkdtempSync(join(tmpdir(), 'runner-')),
+      pollIntervalMs: 50,
+      ttlDeletions: ttl,
+    });
+    runners.push(runner);
+    runner.start();
     const past = Math.floor(Date.now() / 1000) - 60;
     await put({ PK: `${prefix}#expired`, SK: 'METADATA', ttl: past });
-    await put({ PK: `${prefix}#deleted`, SK: 'METADATA' });
+    await put({ PK: `${prefix}#future`, SK: 'METADATA', ttl: past + 3600 });
+    await put({ PK: `${prefix}#deleted`, SK: 'METADATA', ttl: past + 3600 });
     await table.client.send(
       new DeleteItemCommand({
         TableName: table.tableName,
@@ -306,24 +381,17 @@ describe('LocalRunner against DynamoDB Local', () => {
       }),
     );
 
-    const deadline = Date.now() + 60_000;
-    while (
-      !expiring.all().some((record) => pkOf(record) === `${prefix}#expired`) &&
-      Date.now() < deadline
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    expect(await ttl.sweep()).toBeGreaterThanOrEqual(1);
     await runner.waitForIdle();
-    const expired = expiring.all().filter((record) => pkOf(record).startsWith(prefix));
-    expect(expired).toHaveLength(1);
+
+    const expired = archive.all().filter((record) => pkOf(record).startsWith(prefix));
+    expect(expired.map(pkOf)).toEqual([`${prefix}#expired`]);
     expect(expired[0]).toMatchObject({
       eventName: 'REMOVE',
       userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
     });
-    expect(expired[0]!.dynamodb?.OldImage?.ttl).toEqual({ N: String(past) });
-    const userDelete = removes
-      .all()
-      .find((record) => pkOf(record) === `${prefix}#deleted` && record.eventName === 'REMOVE');
+    const userDelete = removes.all().find((record) => pkOf(record) === `${prefix}#deleted`);
     expect(userDelete?.userIdentity).toBeUndefined();
-  }, 90_000);
+    expect(removes.all().map(pkOf)).not.toContain(`${prefix}#future`);
+  });
 });

@@ -1,14 +1,18 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   FileQueue,
+  LocalTtlProcess,
   localAwsClientConfig,
   type OnFailureMessage,
   replayFailedBatch,
+  ttlLedgerFile,
 } from '@pipeline/local';
-import { consumerNamed } from '@pipeline/pipeline';
+import { mainTable } from '@pipeline/model';
+import { consumerNamed, EnvVar } from '@pipeline/pipeline';
 import type { Command } from '../command.js';
 import { loadConsumers } from '../consumers.js';
 import { readRuntimeFile } from '../runtime-file.js';
@@ -48,6 +52,7 @@ than the stream's 24-hour retention are gone and cannot be replayed.`,
     let streams: DynamoDBStreamsClient;
     let environment: Record<string, string>;
     let messages: { id: string; body: OnFailureMessage; remove: () => Promise<void> }[];
+    let ttlDeletions: LocalTtlProcess | undefined;
     if (queueUrl) {
       streams = new DynamoDBStreamsClient({});
       environment = {};
@@ -78,6 +83,14 @@ than the stream's 24-hour retention are gone and cannot be replayed.`,
       }
       streams = new DynamoDBStreamsClient(localAwsClientConfig(runtime.dynamodbEndpoint));
       environment = runtime.environment;
+      // Read-only here: it recognises the expiries the running stack's TTL process made.
+      ttlDeletions = new LocalTtlProcess({
+        client: new DynamoDBClient(localAwsClientConfig(runtime.dynamodbEndpoint)),
+        tableName: environment[EnvVar.tableName] ?? '',
+        attribute: mainTable.timeToLiveAttribute,
+        keyAttributes: [mainTable.partitionKey.name, mainTable.sortKey.name],
+        ledgerFile: ttlLedgerFile(values['data-dir']),
+      });
       const queue = new FileQueue(join(values['data-dir'], 'runner', 'dlq', definition.name));
       messages = queue
         .receive()
@@ -86,7 +99,7 @@ than the stream's 24-hour retention are gone and cannot be replayed.`,
     const [consumer] = await loadConsumers(environment, [definition]);
     let failed = 0;
     for (const message of messages) {
-      const result = await replayFailedBatch(streams, message.body, consumer!);
+      const result = await replayFailedBatch(streams, message.body, consumer!, ttlDeletions);
       const info = message.body.DDBStreamBatchInfo;
       if (result.failedAt) {
         failed++;
