@@ -1,0 +1,433 @@
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localAwsClientConfig } from '@pipeline/local';
+import { type OrderStatus, orderStatusTransitions } from '@pipeline/model';
+import { EnvVar } from '@pipeline/pipeline';
+import { createStore, type Store } from '@pipeline/store';
+import type { Command } from '../command.js';
+import { readRuntimeFile } from '../runtime-file.js';
+import { resolveLocalSettings } from '../settings.js';
+
+/** A seeded pseudo-random source in [0, 1) (mulberry32), so a run can be repeated. */
+export const seededRandom = (seed: number): (() => number) => {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+};
+
+/**
+ * Draws ranks 0..n-1 with Zipf's law: rank k has weight 1/(k+1)^s, so a few products take
+ * most of the orders and views, as in a real shop.
+ *
+ * @example
+ * const next = zipfSampler(50, 1.1, Math.random); next() // 0 most often
+ */
+export const zipfSampler = (n: number, exponent: number, random: () => number): (() => number) => {
+  const cumulative: number[] = [];
+  let sum = 0;
+  for (let rank = 0; rank < n; rank++) {
+    sum += 1 / (rank + 1) ** exponent;
+    cumulative.push(sum);
+  }
+  return () => {
+    const target = random() * sum;
+    let low = 0;
+    let high = n - 1;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((cumulative[middle] ?? sum) < target) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+};
+
+/** The status an order moves to next: mostly along the happy path, sometimes cancelled. */
+export const nextStatus = (status: OrderStatus, random: () => number): OrderStatus | undefined => {
+  const allowed = orderStatusTransitions[status];
+  if (allowed.length === 0) return undefined;
+  const cancelShare = status === 'pending' ? 0.15 : 0.06;
+  if (allowed.includes('cancelled') && random() < cancelShare) return 'cancelled';
+  return allowed.find((candidate) => candidate !== 'cancelled');
+};
+
+const adjectives = [
+  'Arabica',
+  'Smoked',
+  'Organic',
+  'Roasted',
+  'Wild',
+  'Classic',
+  'Spiced',
+  'Alpine',
+];
+const nouns = [
+  'coffee beans',
+  'tea leaves',
+  'honey',
+  'olive oil',
+  'chocolate',
+  'granola',
+  'jam',
+  'pasta',
+];
+const firstNames = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Edsger',
+  'Barbara',
+  'Donald',
+  'Frances',
+  'Ken',
+  'Radia',
+  'Tim',
+];
+const lastNames = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Dijkstra',
+  'Liskov',
+  'Knuth',
+  'Allen',
+  'Thompson',
+  'Perlman',
+  'Lee',
+];
+
+/** One product of the demo catalogue. */
+interface CatalogueProduct {
+  readonly productId: string;
+  readonly name: string;
+  readonly price: number;
+}
+
+/** A catalogue of `size` products with stable ids, names and prices in cents. */
+export const demoCatalogue = (size: number): CatalogueProduct[] =>
+  Array.from({ length: size }, (_, index) => {
+    const adjective = adjectives[index % adjectives.length] ?? '';
+    const noun = nouns[Math.floor(index / adjectives.length) % nouns.length] ?? '';
+    const name = `${adjective} ${noun}`;
+    return {
+      productId: `${name.toLowerCase().replaceAll(' ', '-')}-${index}`,
+      name,
+      price: 250 + ((index * 379) % 4000),
+    };
+  });
+
+/** What one demo run did, by kind of write. */
+export interface DemoTally {
+  users: number;
+  orders: number;
+  transitions: number;
+  views: number;
+  sessions: number;
+  /** Refused writes by HTTP status or error name, e.g. `409`. */
+  failures: Record<string, number>;
+}
+
+/** Options of {@link runDemo}. */
+export interface DemoOptions {
+  /** Base URL of the running HTTP API. */
+  readonly apiUrl: string;
+  /** Writes sessions directly, as no route creates them; without it the demo writes none. */
+  readonly store?: Pick<Store, 'createSession'>;
+  /** Writes per second. */
+  readonly rate: number;
+  /** Seconds to run; 0 runs until `signal` aborts. */
+  readonly durationSeconds: number;
+  readonly signal?: AbortSignal;
+  /** @default a random seed */
+  readonly seed?: number;
+  /** Session lifetimes are drawn from this range, in seconds. @default [5, 30] */
+  readonly sessionTtlSeconds?: readonly [number, number];
+  /** Called every `reportEveryMs` with the tally so far. */
+  readonly onReport?: (tally: DemoTally) => void;
+  readonly reportEveryMs?: number;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+
+// Requests in flight at once: enough to hold the rate when the API slows, never a flood.
+const MAX_IN_FLIGHT = 32;
+
+/**
+ * Drives a running stack with realistic traffic through its HTTP API: users, orders of
+ * Zipf-distributed products, status transitions, product views, and sessions with short
+ * TTLs so expiries reach the archive within a minute. Resolves with the tally once the
+ * duration is over or the signal aborts and every request in flight has finished.
+ *
+ * @example
+ * const tally = await runDemo({ apiUrl: 'http://127.0.0.1:8080', rate: 20, durationSeconds: 10 });
+ */
+export const runDemo = async (options: DemoOptions): Promise<DemoTally> => {
+  const random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+  const runId = Date.now().toString(36);
+  const catalogue = demoCatalogue(48);
+  const pickProduct = zipfSampler(catalogue.length, 1.1, random);
+  const [minTtl, maxTtl] = options.sessionTtlSeconds ?? [5, 30];
+  const tally: DemoTally = {
+    users: 0,
+    orders: 0,
+    transitions: 0,
+    views: 0,
+    sessions: 0,
+    failures: {},
+  };
+  const users: string[] = [];
+  const openOrders = new Map<string, { status: OrderStatus; rev: number }>();
+  let sequence = 0;
+
+  const fail = (reason: string) => {
+    tally.failures[reason] = (tally.failures[reason] ?? 0) + 1;
+  };
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T | undefined> => {
+    try {
+      const response = await fetch(`${options.apiUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+      const answer = (await response.json()) as T;
+      if (!response.ok) {
+        fail(String(response.status));
+        return undefined;
+      }
+      return answer;
+    } catch (error) {
+      fail(error instanceof Error ? error.name : 'error');
+      return undefined;
+    }
+  };
+  const pick = <T>(items: readonly T[]): T | undefined =>
+    items[Math.floor(random() * items.length)];
+
+  const createUser = async () => {
+    const n = ++sequence;
+    const first = pick(firstNames) ?? 'Ada';
+    const last = pick(lastNames) ?? 'Lovelace';
+    const userId = `u-${runId}-${n}`;
+    const created = await call('POST', '/users', {
+      userId,
+      name: `${first} ${last}`,
+      email: `${first}.${last}.${runId}.${n}@example.com`.toLowerCase(),
+    });
+    if (created) {
+      users.push(userId);
+      tally.users++;
+    }
+  };
+  const createOrder = async () => {
+    const userId = pick(users);
+    if (!userId) return createUser();
+    const lines = new Map<string, CatalogueProduct>();
+    const count = 1 + Math.floor(random() * 3);
+    for (let attempt = 0; attempt < count * 3 && lines.size < count; attempt++) {
+      const product = catalogue[pickProduct()];
+      if (product) lines.set(product.productId, product);
+    }
+    const orderId = `o-${runId}-${++sequence}`;
+    const created = await call<{ order: { rev: number } }>('POST', '/orders', {
+      userId,
+      orderId,
+      items: [...lines.values()].map((product) => ({
+        productId: product.productId,
+        name: product.name,
+        quantity: 1 + Math.floor(random() * 3),
+        unitPrice: { amount: product.price, currency: 'EUR' },
+      })),
+    });
+    if (created) {
+      openOrders.set(orderId, { status: 'pending', rev: created.order.rev });
+      tally.orders++;
+    }
+  };
+  const moveOrder = async () => {
+    const orderId = pick([...openOrders.keys()]);
+    const order = orderId ? openOrders.get(orderId) : undefined;
+    if (!orderId || !order) return createOrder();
+    const to = nextStatus(order.status, random);
+    if (!to) {
+      openOrders.delete(orderId);
+      return;
+    }
+    // Claimed before the request, so two ticks never move the same order at once.
+    openOrders.delete(orderId);
+    const moved = await call<{ rev: number }>('PATCH', `/orders/${orderId}/status`, {
+      to,
+      expectedRev: order.rev,
+    });
+    if (moved) {
+      tally.transitions++;
+      if (orderStatusTransitions[to].length > 0)
+        openOrders.set(orderId, { status: to, rev: moved.rev });
+    }
+  };
+  const viewProduct = async () => {
+    const product = catalogue[pickProduct()];
+    const userId = random() < 0.7 ? pick(users) : undefined;
+    if (!product) return;
+    const viewed = await call(
+      'POST',
+      `/products/${product.productId}/views`,
+      userId ? { userId } : {},
+    );
+    if (viewed) tally.views++;
+  };
+  const createSession = async () => {
+    const userId = pick(users);
+    if (!options.store || !userId) return viewProduct();
+    try {
+      await options.store.createSession({
+        sessionId: `s-${runId}-${++sequence}`,
+        userId,
+        ttlSeconds: minTtl + Math.floor(random() * (maxTtl - minTtl + 1)),
+      });
+      tally.sessions++;
+    } catch (error) {
+      fail(error instanceof Error ? error.name : 'error');
+    }
+  };
+
+  const actions: readonly [number, () => Promise<void>][] = [
+    [0.05, createUser],
+    [0.2, createOrder],
+    [0.2, moveOrder],
+    [0.45, viewProduct],
+    [0.1, createSession],
+  ];
+  const nextAction = () => {
+    let roll = random();
+    for (const [weight, action] of actions) {
+      roll -= weight;
+      if (roll < 0) return action;
+    }
+    return viewProduct;
+  };
+
+  const inFlight = new Set<Promise<void>>();
+  const track = (work: Promise<void>) => {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  };
+  for (let index = 0; index < 5; index++) track(createUser());
+  await Promise.all(inFlight);
+
+  const started = Date.now();
+  const endAt = options.durationSeconds > 0 ? started + options.durationSeconds * 1000 : Infinity;
+  const intervalMs = 1000 / options.rate;
+  let lastReport = started;
+  for (let tick = 0; !options.signal?.aborted; tick++) {
+    const due = started + tick * intervalMs;
+    if (due >= endAt) break;
+    if (due > Date.now()) await sleep(due - Date.now(), options.signal);
+    if (options.signal?.aborted) break;
+    if (inFlight.size < MAX_IN_FLIGHT) track(nextAction()());
+    else fail('skipped: API too slow');
+    if (options.onReport && Date.now() - lastReport >= (options.reportEveryMs ?? 5_000)) {
+      lastReport = Date.now();
+      options.onReport(tally);
+    }
+  }
+  await Promise.all(inFlight);
+  return tally;
+};
+
+const describeTally = (tally: DemoTally): string => {
+  const failures = Object.entries(tally.failures)
+    .map(([reason, count]) => `${reason}×${count}`)
+    .join(' ');
+  return `users ${tally.users} · orders ${tally.orders} · transitions ${tally.transitions} · views ${tally.views} · sessions ${tally.sessions}${failures ? ` · refused ${failures}` : ''}`;
+};
+
+/** `demo`: realistic traffic against a running `npm start`, until Ctrl-C or the duration ends. */
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'drive the running pipeline with realistic traffic through its HTTP API',
+  usage: [
+    'npm run demo [-- --rate 20 --duration 0 --seed 42 --api-url http://127.0.0.1:8080]',
+    '',
+    '  --rate       writes per second (default 20)',
+    '  --duration   seconds to run; 0 runs until Ctrl-C (default 0)',
+    '  --seed       repeat a run exactly (default random)',
+    '  --api-url    the HTTP API (default: the one `npm start` recorded in its data directory)',
+    '',
+    'Sessions are written to the table directly (no route creates them) with 5 to 30 s',
+    'TTLs, so their expiry reaches the archive within about a minute.',
+  ].join('\n'),
+  async run(args) {
+    const { values } = parseArgs({
+      args: [...args],
+      strict: false,
+      options: {
+        rate: { type: 'string' },
+        duration: { type: 'string' },
+        seed: { type: 'string' },
+        'api-url': { type: 'string' },
+      },
+    });
+    const numberFlag = (name: string, fallback: number) => {
+      const raw = values[name];
+      const value = typeof raw === 'string' ? Number(raw) : fallback;
+      if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a number ≥ 0`);
+      return value;
+    };
+    const rate = numberFlag('rate', 20);
+    if (rate <= 0) throw new Error('--rate must be above 0');
+    const durationSeconds = numberFlag('duration', 0);
+    const { settings } = resolveLocalSettings(args);
+    const runtime = readRuntimeFile(settings.dataDirectory);
+    const apiUrl = typeof values['api-url'] === 'string' ? values['api-url'] : runtime?.apiUrl;
+    if (!apiUrl) {
+      console.error(
+        `no running pipeline found in ${settings.dataDirectory}/: start it with \`npm start\` first, or pass --api-url`,
+      );
+      return 1;
+    }
+    const tableName = runtime?.environment[EnvVar.tableName];
+    const client = runtime
+      ? new DynamoDBClient(localAwsClientConfig(runtime.dynamodbEndpoint))
+      : undefined;
+    const store = client && tableName ? createStore({ tableName, client }) : undefined;
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    console.log(
+      `demo traffic → ${apiUrl} at ${rate} writes/s ${durationSeconds > 0 ? `for ${durationSeconds} s` : 'until Ctrl-C'}${store ? '' : ' (no sessions: the table is unknown)'}`,
+    );
+    console.log(`watch it on the dashboard: ${apiUrl}/`);
+    try {
+      const tally = await runDemo({
+        apiUrl,
+        ...(store ? { store } : {}),
+        rate,
+        durationSeconds,
+        signal: controller.signal,
+        ...(typeof values.seed === 'string' ? { seed: Number(values.seed) } : {}),
+        onReport: (progress) => console.log(describeTally(progress)),
+      });
+      console.log(`done: ${describeTally(tally)}`);
+      return 0;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      client?.destroy();
+    }
+  },
+};

@@ -1,0 +1,241 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { readArchive } from '@pipeline/archive';
+import { EntityType } from '@pipeline/model';
+import { EnvVar, s3ClientConfig } from '@pipeline/pipeline';
+import { createStore } from '@pipeline/store';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runDemo } from '../../packages/cli/src/commands/demo.js';
+import type { RunningPipeline } from '../../packages/cli/src/commands/start.js';
+import { callApi, inMemorySettings, line, startTestPipeline, utcToday } from './support.js';
+
+let pipeline: RunningPipeline;
+let call: (method: string, path: string, body?: unknown) => ReturnType<typeof callApi>;
+const expiredSessionId = `expired-${Date.now()}`;
+
+// Polls until the pipeline has carried a write through; failures before the deadline are retries.
+const eventually = <T>(check: () => Promise<T>, timeout = 15_000) =>
+  vi.waitFor(check, { timeout, interval: 200 });
+
+beforeAll(async () => {
+  pipeline = await startTestPipeline();
+  call = (method, path, body) => callApi(pipeline.api.url, method, path, body);
+  // Written first so DynamoDB's TTL sweep runs while the other tests do: a store whose clock
+  // is an hour behind writes a session that expired 50 minutes ago.
+  const pastStore = createStore({
+    tableName: inMemorySettings().tableName,
+    client: pipeline.engines.dynamodb,
+    now: () => new Date(Date.now() - 3_600_000),
+  });
+  await pastStore.createSession({ sessionId: expiredSessionId, userId: 'ada', ttlSeconds: 600 });
+}, 60_000);
+
+afterAll(async () => {
+  await pipeline?.stop();
+});
+
+describe('the whole pipeline behind its HTTP API, as npm start runs it', () => {
+  it('answers the health check and serves the dashboard page with its chart library', async () => {
+    const health = await call('GET', '/healthz');
+    const page = await fetch(`${pipeline.api.url}/`);
+    const chart = await fetch(`${pipeline.api.url}/vendor/uPlot.iife.min.js`);
+
+    expect(health).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('Pipeline dashboard');
+    expect(chart.status).toBe(200);
+  });
+
+  it('makes a user and an order written through the API searchable by name, email and item', async () => {
+    const user = await call('POST', '/users', {
+      userId: 'ada',
+      email: 'Ada.E2E@example.com',
+      name: 'Ada Lovelace',
+    });
+    const sameId = await call('POST', '/users', {
+      userId: 'ada',
+      email: 'x@example.com',
+      name: 'X',
+    });
+    const sameEmail = await call('POST', '/users', {
+      userId: 'grace',
+      email: 'ada.e2e@example.com',
+      name: 'Grace',
+    });
+    const order = await call('POST', '/orders', {
+      userId: 'ada',
+      orderId: 'o-1',
+      items: [line('beans', 'Arabica beans', 2, 1250), line('honey', 'Wild honey', 1, 800)],
+    });
+    const noUser = await call('POST', '/orders', {
+      userId: 'nobody',
+      items: [line('beans', 'Arabica beans', 1, 1250)],
+    });
+
+    expect(user).toMatchObject({
+      status: 201,
+      body: { userId: 'ada', email: 'ada.e2e@example.com' },
+    });
+    expect(sameId).toMatchObject({ status: 409, body: { error: { code: 'store.alreadyExists' } } });
+    expect(sameEmail).toMatchObject({ status: 409, body: { error: { code: 'user.emailTaken' } } });
+    expect(order).toMatchObject({
+      status: 201,
+      body: {
+        order: { orderId: 'o-1', status: 'pending', total: { amount: 3300, currency: 'EUR' } },
+      },
+    });
+    expect(noUser).toMatchObject({ status: 404, body: { error: { code: 'store.notFound' } } });
+    await eventually(async () => {
+      const byName = await call('GET', '/search/orders?q=lovelace');
+      const byItem = await call('GET', '/search/orders?q=honey');
+      const users = await call('GET', '/search/users?q=ada.e2e@example.com');
+      expect(byName.body.hits).toMatchObject([
+        { orderId: 'o-1', customerName: 'Ada Lovelace', total: { amount: 3300 } },
+      ]);
+      expect(byItem.body.hits.map((hit: { orderId: string }) => hit.orderId)).toEqual(['o-1']);
+      expect(users.body.hits).toMatchObject([{ userId: 'ada', name: 'Ada Lovelace' }]);
+    });
+  });
+
+  it('moves an order through its statuses, refusing stale and invalid changes, and search and aggregates follow', async () => {
+    const before = await call('GET', '/search/orders?q=o-1');
+    const created = await pipeline.store.getOrderById('o-1');
+
+    const paid = await call('PATCH', '/orders/o-1/status', { to: 'paid' });
+    const stale = await call('PATCH', '/orders/o-1/status', {
+      to: 'shipped',
+      expectedRev: created?.rev,
+    });
+    const backwards = await call('PATCH', '/orders/o-1/status', { to: 'pending' });
+    const missing = await call('PATCH', '/orders/o-404/status', { to: 'paid' });
+
+    expect(before.body.hits[0]).toMatchObject({ orderId: 'o-1', status: 'pending' });
+    expect(paid).toMatchObject({ status: 200, body: { orderId: 'o-1', status: 'paid' } });
+    expect(paid.body.rev).toBeGreaterThan(created?.rev ?? Number.POSITIVE_INFINITY);
+    expect(stale).toMatchObject({ status: 409, body: { error: { code: 'store.staleRevision' } } });
+    expect(backwards).toMatchObject({
+      status: 409,
+      body: { error: { code: 'order.invalidTransition' } },
+    });
+    expect(missing).toMatchObject({ status: 404, body: { error: { code: 'api.notFound' } } });
+    await eventually(async () => {
+      const counts = await call('GET', '/aggregates/status');
+      const search = await call('GET', '/search/orders?status=paid');
+      expect(counts.body.counts).toEqual({
+        pending: 0,
+        paid: 1,
+        shipped: 0,
+        delivered: 0,
+        cancelled: 0,
+      });
+      expect(search.body.hits).toMatchObject([{ orderId: 'o-1', status: 'paid' }]);
+    });
+  });
+
+  it('adds up daily orders, revenue and the user’s totals exactly, leaving cancelled money out', async () => {
+    const today = utcToday();
+    await call('POST', '/orders', {
+      userId: 'ada',
+      orderId: 'o-2',
+      items: [line('jam', 'Jam', 1, 500)],
+    });
+    await call('POST', '/orders', {
+      userId: 'ada',
+      orderId: 'o-3',
+      items: [line('tea', 'Tea', 1, 1999)],
+    });
+    const cancelled = await call('PATCH', '/orders/o-3/status', { to: 'cancelled' });
+
+    expect(cancelled.status).toBe(200);
+    await eventually(async () => {
+      const daily = await call('GET', `/aggregates/daily?from=${today}&to=${today}`);
+      const totals = await call('GET', '/aggregates/users/ada');
+      const counts = await call('GET', '/aggregates/status');
+      expect(daily.body.series).toEqual([{ day: today, orders: 3, revenue: { EUR: 3800 } }]);
+      expect(totals.body).toEqual({ userId: 'ada', orders: 3, spend: { EUR: 3800 } });
+      expect(counts.body.counts).toMatchObject({ pending: 1, paid: 1, cancelled: 1 });
+    });
+  });
+
+  it('ranks today’s most viewed products from views recorded through the API', async () => {
+    const views = await Promise.all([
+      call('POST', '/products/beans/views', { userId: 'ada' }),
+      call('POST', '/products/beans/views'),
+      call('POST', '/products/beans/views'),
+      call('POST', '/products/honey/views', {}),
+    ]);
+
+    expect(views.map((view) => view.status)).toEqual([201, 201, 201, 201]);
+    await eventually(async () => {
+      const top = await call('GET', `/aggregates/products/top?day=${utcToday()}`);
+      expect(top.body.products).toEqual([
+        { productId: 'beans', views: 3 },
+        { productId: 'honey', views: 1 },
+      ]);
+    });
+  });
+
+  it('reports every consumer on /pipeline, caught up, with no failures and empty DLQs', async () => {
+    await eventually(async () => {
+      const { body } = await call('GET', '/pipeline');
+      const byName = Object.fromEntries(
+        body.consumers.map((consumer: { name: string }) => [consumer.name, consumer]),
+      );
+      expect(Object.keys(byName).sort()).toEqual([
+        'archive-expired',
+        'sync-search',
+        'update-aggregates',
+      ]);
+      for (const consumer of body.consumers) {
+        expect(consumer).toMatchObject({ lagMs: 0, failures: 0, dlqDepth: 0 });
+      }
+      expect(byName['sync-search'].processed).toBeGreaterThan(0);
+      expect(byName['update-aggregates'].processed).toBeGreaterThan(0);
+    });
+  });
+
+  it('carries seeded demo traffic through without a refused write, and search counts every order', async () => {
+    const { total: ordersBefore } = (await call('GET', '/search/orders?size=1')).body;
+    const store = createStore({
+      tableName: inMemorySettings().tableName,
+      client: pipeline.engines.dynamodb,
+    });
+
+    const tally = await runDemo({
+      apiUrl: pipeline.api.url,
+      store,
+      rate: 40,
+      durationSeconds: 3,
+      seed: 7,
+    });
+
+    expect(tally.failures).toEqual({});
+    expect(tally.orders).toBeGreaterThan(0);
+    expect(tally.views).toBeGreaterThan(0);
+    await eventually(async () => {
+      const { body } = await call('GET', '/search/orders?size=1');
+      expect(body.total).toBe(ordersBefore + tally.orders);
+    });
+  });
+
+  it('archives a session that expired through real DynamoDB TTL', async () => {
+    const s3 = new S3Client(s3ClientConfig({ [EnvVar.s3Endpoint]: pipeline.engines.s3Endpoint }));
+    const settings = inMemorySettings();
+    const today = utcToday();
+
+    try {
+      await eventually(async () => {
+        const { records } = await readArchive({
+          s3,
+          bucket: settings.archiveBucket,
+          prefix: settings.archivePrefix,
+          entityType: EntityType.session,
+          from: today,
+          to: today,
+        });
+        expect(records.map((record) => record.image.sessionId)).toContain(expiredSessionId);
+      }, 45_000);
+    } finally {
+      s3.destroy();
+    }
+  }, 50_000);
+});
