@@ -47,14 +47,14 @@ export const defaultFaultRates: FaultRates = {
   handlerThrowAfter: 0.06,
   duplicateDelivery: 0.06,
   crashBeforeCheckpoint: 0.015,
-  runnerRestart: 0.01,
+  runnerRestart: 0.012,
   search429: 0.05,
   search500: 0.04,
   search413: 0.03,
   searchTimeout: 0.03,
   dynamodbThrottle: 0.06,
-  dynamodbConflict: 0.06,
-  poisonRecord: 0.01,
+  dynamodbConflict: 0.12,
+  poisonRecord: 0.015,
 };
 
 /**

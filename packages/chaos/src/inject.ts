@@ -146,10 +146,25 @@ const transactionItems = (command: TransactWriteItemsCommand): string =>
     .sort()
     .join(',');
 
+const readKeys = (command: unknown): string => {
+  const input = (command as { input?: Record<string, unknown> }).input ?? {};
+  const keys: string[] = [];
+  const collect = (key: unknown) => {
+    const { PK, SK } = (key ?? {}) as { PK?: { S?: string }; SK?: { S?: string } };
+    keys.push(`${PK?.S ?? ''}/${SK?.S ?? ''}`);
+  };
+  if (input.Key) collect(input.Key);
+  for (const table of Object.values(
+    (input.RequestItems ?? {}) as Record<string, { Keys?: unknown[] }>,
+  ))
+    for (const key of table.Keys ?? []) collect(key);
+  return `${(command as object).constructor.name}:${keys.sort().join(',')}`;
+};
+
 /**
- * Wraps a DynamoDB client's `send` so that, per the plan, a TransactWriteItems is throttled
- * (ProvisionedThroughputExceededException) or cancelled with a TransactionConflict before it
- * reaches DynamoDB.
+ * Wraps a DynamoDB client's `send` so that, per the plan, a request is throttled
+ * (ProvisionedThroughputExceededException) or a TransactWriteItems is cancelled with a
+ * TransactionConflict, before it reaches DynamoDB.
  *
  * @example
  * const client = faultyDynamoDb(new DynamoDBClient(config), plan);
@@ -161,25 +176,27 @@ export const faultyDynamoDb = <C extends DynamoDbSender>(client: C, plan: FaultP
   ) => Promise<unknown>;
   const wrapped = {
     send: async (command: unknown, ...rest: unknown[]) => {
-      if (command instanceof TransactWriteItemsCommand) {
-        const fault = plan.draw(dynamodbFaults, 'transact', transactionItems(command));
-        if (fault === Kind.dynamodbThrottle) {
-          plan.record(fault);
-          throw new ProvisionedThroughputExceededException({
-            message: 'The level of configured provisioned throughput was exceeded (injected)',
-            $metadata: {},
-          });
-        }
-        if (fault === Kind.dynamodbConflict) {
-          plan.record(fault);
-          throw new TransactionCanceledException({
-            message: 'Transaction cancelled (injected)',
-            $metadata: {},
-            CancellationReasons: (command.input.TransactItems ?? []).map((_, index) => ({
-              Code: index === 0 ? 'TransactionConflict' : 'None',
-            })),
-          });
-        }
+      const fault =
+        command instanceof TransactWriteItemsCommand
+          ? plan.draw(dynamodbFaults, 'transact', transactionItems(command))
+          : // Reads (state items, the generation pointer) are throttled too, never conflicted.
+            plan.draw([Kind.dynamodbThrottle], 'read', readKeys(command));
+      if (fault === Kind.dynamodbThrottle) {
+        plan.record(fault);
+        throw new ProvisionedThroughputExceededException({
+          message: 'The level of configured provisioned throughput was exceeded (injected)',
+          $metadata: {},
+        });
+      }
+      if (fault === Kind.dynamodbConflict && command instanceof TransactWriteItemsCommand) {
+        plan.record(fault);
+        throw new TransactionCanceledException({
+          message: 'Transaction cancelled (injected)',
+          $metadata: {},
+          CancellationReasons: (command.input.TransactItems ?? []).map((_, index) => ({
+            Code: index === 0 ? 'TransactionConflict' : 'None',
+          })),
+        });
       }
       return send(command, ...rest);
     },
