@@ -86,9 +86,11 @@ const splitOnce = (value: string, prefix: string): string | undefined =>
 export const parseKey = (key: { PK?: unknown; SK?: unknown }): ParsedKey | undefined => {
   const { PK, SK } = key;
   if (typeof PK !== 'string' || typeof SK !== 'string') return undefined;
-  const [pkType, ...pkRest] = PK.split(KEY_SEPARATOR);
-  const pkId = pkRest.join(KEY_SEPARATOR);
-  if (!pkId) return undefined;
+  // indexOf and slice rather than split: stream consumers call this once per record.
+  const cut = PK.indexOf(KEY_SEPARATOR);
+  if (cut <= 0 || cut === PK.length - 1) return undefined;
+  const pkType = PK.slice(0, cut);
+  const pkId = PK.slice(cut + 1);
   switch (pkType) {
     case 'USER': {
       if (SK === 'PROFILE') return { entityType: EntityType.user, userId: pkId };
