@@ -182,6 +182,10 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
     server,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        if (!server.listening) {
+          resolve();
+          return;
+        }
         // A request still in flight gets a moment to finish before its socket is cut.
         const cut = setTimeout(() => server.closeAllConnections(), 1_000);
         server.close((error) => {

@@ -105,7 +105,8 @@ const makeDailyChart = (currency) =>
     {
       ...sizeOf(dailyContainer, 260),
       scales: {
-        x: { time: true },
+        // Half a day either side, so the first and last bars are drawn whole.
+        x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] },
         orders: { range: (_u, _min, max) => [0, Math.max(4, max * 1.15)] },
         money: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] },
       },
@@ -124,6 +125,7 @@ const makeDailyChart = (currency) =>
       ],
       series: [
         {
+          label: 'day',
           value: (_u, seconds) =>
             seconds == null ? '' : new Date(seconds * 1000).toISOString().slice(0, 10),
         },
