@@ -45,6 +45,7 @@ export const formatChaosReport = (report: ChaosReport): string => {
   row('messages', report.dlq.messages);
   row('replayed', report.dlq.replayed);
   row('poison (stay failed)', report.dlq.poison, `${report.workload.poisonItems} poison items`);
+  row('poison items not queued', report.dlq.poisonNotQueued, 'target 0');
   row('still failing', report.dlq.stillFailing, 'target 0');
   lines.push('faults injected');
   for (const kind of faultKinds) {

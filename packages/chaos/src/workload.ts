@@ -1,5 +1,5 @@
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { canTransition, OrderStatus } from '@pipeline/model';
+import { canTransition, EntityType, OrderStatus } from '@pipeline/model';
 import { InvalidTransitionError, type Store } from '@pipeline/store';
 import { UnexpectedOutcomeError } from './errors.js';
 import type { Random } from './random.js';
@@ -95,6 +95,7 @@ export interface WorkloadTargets {
  */
 export class Workload {
   readonly #random: Random;
+  readonly #weights: Readonly<Record<OperationKind, number>>;
   readonly #targets: WorkloadTargets;
   readonly #users = new Map<string, UserModel>();
   readonly #orders = new Map<string, OrderModel>();
@@ -108,8 +109,13 @@ export class Workload {
   #accepted = 0;
   #next = 0;
 
-  constructor(random: Random, targets: WorkloadTargets) {
+  constructor(
+    random: Random,
+    weights: Readonly<Record<OperationKind, number>>,
+    targets: WorkloadTargets,
+  ) {
     this.#random = random;
+    this.#weights = weights;
     this.#targets = targets;
   }
 
@@ -125,7 +131,7 @@ export class Workload {
 
   /** Draws and applies the next operation. */
   async step(): Promise<OperationKind> {
-    const kind = this.#random.weighted(operationWeights);
+    const kind = this.#random.weighted(this.#weights);
     const done = await this.#apply(kind);
     this.#operations[done]++;
     return done;
@@ -175,7 +181,12 @@ export class Workload {
         const orderId = deleted && random.chance(0.3) ? deleted[0] : this.#id('o');
         const currency = random.pick(['EUR', 'USD']);
         const lines = random.int(1, 4);
-        const chosen = [...products].sort(() => random.next() - 0.5).slice(0, lines);
+        const pool = [...products];
+        for (let index = pool.length - 1; index > 0; index--) {
+          const other = random.int(0, index);
+          [pool[index], pool[other]] = [pool[other]!, pool[index]!];
+        }
+        const chosen = pool.slice(0, lines);
         const { order } = await store.createOrder({
           userId: owner[0],
           orderId,
@@ -303,7 +314,7 @@ export class Workload {
     await this.#targets.client.send(
       new PutItemCommand({
         TableName: this.#targets.tableName,
-        Item: { PK: { S: key.PK }, SK: { S: key.SK }, entityType: { S: 'Order' } },
+        Item: { PK: { S: key.PK }, SK: { S: key.SK }, entityType: { S: EntityType.order } },
       }),
     );
     this.#poison.push(key);

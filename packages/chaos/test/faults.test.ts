@@ -4,7 +4,7 @@ import {
   TransactionCanceledException,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
-import { isRetryable } from '@pipeline/aggregates';
+import { type DynamoDbSender, isRetryable } from '@pipeline/aggregates';
 import { type BulkClient, sendBulk } from '@pipeline/search';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -264,8 +264,8 @@ describe('faultyDynamoDb', () => {
   it('throttles before the request reaches DynamoDB, with an error the consumer retries', async () => {
     const plan = new FaultPlan(1, only('dynamodbThrottle'));
     const { sent, client } = recording();
-    const faulty = faultyDynamoDb(client as never, plan);
-    const error = await faulty.send(transaction as never).catch((caught: unknown) => caught);
+    const faulty = faultyDynamoDb(client as unknown as DynamoDbSender, plan);
+    const error = await faulty.send(transaction).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProvisionedThroughputExceededException);
     expect(isRetryable(error)).toBe(true);
     await expect(
@@ -277,8 +277,8 @@ describe('faultyDynamoDb', () => {
   it('cancels a transaction with a TransactionConflict, and never a read', async () => {
     const plan = new FaultPlan(1, only('dynamodbConflict'));
     const { sent, client } = recording();
-    const faulty = faultyDynamoDb(client as never, plan);
-    const error = await faulty.send(transaction as never).catch((caught: unknown) => caught);
+    const faulty = faultyDynamoDb(client as unknown as DynamoDbSender, plan);
+    const error = await faulty.send(transaction).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TransactionCanceledException);
     expect((error as TransactionCanceledException).CancellationReasons?.[0]?.Code).toBe(
       'TransactionConflict',
