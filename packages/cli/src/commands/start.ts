@@ -127,7 +127,8 @@ export const startCommand: Command = {
     const { settings } = resolveLocalSettings(args);
     const pipeline = await startPipeline(settings, {
       runner: {
-        onLog: (message, details) => console.error(`[runner] ${message} ${JSON.stringify(details)}`),
+        onLog: (message, details) =>
+          console.error(`[runner] ${message} ${JSON.stringify(details)}`),
       },
     });
     const { engines, api } = pipeline;
