@@ -17,6 +17,7 @@ import {
 import { type SearchServer, startSearchServer } from '@pipeline/search-server';
 import { createStore, type Store } from '@pipeline/store';
 import type { LogSink } from '@pipeline/streams';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createMainTable,
@@ -32,6 +33,8 @@ let search: ReturnType<typeof createSearchClient>;
 let store: Store;
 let runner: LocalRunner;
 let stateDirectory: string;
+let syncSearch: (event: DynamoDBStreamEvent) => Promise<unknown>;
+const delivered: DynamoDBRecord[] = [];
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} } as unknown as LogSink;
 
@@ -43,18 +46,22 @@ beforeAll(async () => {
   await ensureSearchIndices(search);
   store = createStore({ tableName: table.tableName, client: table.client });
   stateDirectory = mkdtempSync(join(tmpdir(), 'chaos-found-'));
+  syncSearch = createSearchSyncConsumer({
+    client: search,
+    dynamodb: table.client,
+    tableName: table.tableName,
+    logger: silent,
+  });
   runner = new LocalRunner({
     streamArn: table.streamArn!,
     client: streams,
     consumers: [
       {
         definition: consumerNamed('sync-search'),
-        handler: createSearchSyncConsumer({
-          client: search,
-          dynamodb: table.client,
-          tableName: table.tableName,
-          logger: silent,
-        }),
+        handler: async (event) => {
+          delivered.push(...event.Records);
+          return syncSearch(event);
+        },
       },
     ],
     stateDirectory,
@@ -123,5 +130,51 @@ describe('search sync after the customer was deleted in an earlier batch', () =>
     // Assess
     const result = await checkSearch(search, await scanTable(table.client, table.tableName));
     expect(result.resurrected).toBe(0);
+  });
+});
+
+describe('an order id placed again by another customer', () => {
+  // Bug in @pipeline/search (reads.ts, projectOrders): for a target named by a record's
+  // key, the ref's userId and createdAt are applied with `??=`, so a late REMOVE of the
+  // first header (its lane retried after the order was placed again; the two headers are
+  // different items) looks for the first header, misses it, and writes a marker whose
+  // version 2·H + 1 + U carries the first customer's latest rev. Changing `??=` to `=` is
+  // not enough: the document then keeps the first customer's userId.
+  it.fails('stays searchable when the delete of its first header is delivered late', async () => {
+    // Prepare: the new owner's profile is older than the first owner's latest rename.
+    const stamp = `${Date.now().toString(36)}${next++}`;
+    const newOwner = `n${stamp}`;
+    const firstOwner = `f${stamp}`;
+    const orderId = `r${stamp}`;
+    await store.createUser({ userId: newOwner, email: `${newOwner}@example.com`, name: 'Grace' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const first = await store.createUser({
+      userId: firstOwner,
+      email: `${firstOwner}@example.com`,
+      name: 'Ada',
+    });
+    const line = {
+      productId: 'p1',
+      name: 'Engine',
+      quantity: 1,
+      unitPrice: { amount: 100, currency: 'EUR' },
+    };
+    const { order } = await store.createOrder({ userId: firstOwner, orderId, items: [line] });
+    await store.deleteOrder({ userId: firstOwner, orderId, expectedRev: order.rev });
+    await store.createOrder({ userId: newOwner, orderId, items: [line] });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await store.updateUser({ userId: firstOwner, expectedRev: first.rev, name: 'Ada King' });
+    await runner.waitForIdle();
+    const remove = delivered.find(
+      (record) =>
+        record.eventName === 'REMOVE' &&
+        record.dynamodb?.Keys?.PK?.S === `USER#${firstOwner}` &&
+        record.dynamodb?.Keys?.SK?.S?.startsWith('ORDER#'),
+    );
+    // Act: the first header's REMOVE arrives again, as a retried batch of its lane would.
+    await syncSearch({ Records: [remove!] });
+    // Assess
+    const result = await checkSearch(search, await scanTable(table.client, table.tableName));
+    expect(result.missing).toBe(0);
   });
 });
