@@ -64,6 +64,16 @@ export interface ChaosOptions {
   readonly ttlWaitMs?: number;
   /** Overrides of the fault rates. */
   readonly rates?: Partial<FaultRates>;
+  /**
+   * Revoke sessions already past their expiry, racing the TTL process's delete.
+   * @default true
+   */
+  readonly revokeExpired?: boolean;
+  /**
+   * Place a deleted order id again for any customer, not only the one who had it.
+   * @default true
+   */
+  readonly recreateForAnyone?: boolean;
   /** Overrides of the operation weights; 0 leaves an operation out. */
   readonly weights?: Partial<Record<OperationKind, number>>;
   /** Use this DynamoDB (Local) instead of starting one; tables get unique names and are deleted after. */
@@ -183,9 +193,9 @@ class RunnerHarness {
     return true;
   }
 
-  /** Stops the runner gracefully and starts a new one; false if one is already being replaced. */
+  /** Stops the runner gracefully, once any crash replacement is done, and starts a new one. */
   async restart(): Promise<boolean> {
-    if (this.#switching) return false;
+    await this.settled();
     const old = this.runner;
     await this.#replace(old.stop(), old);
     return true;
@@ -421,6 +431,8 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
         client: engines.dynamodb,
         tableName: names.tableName,
         ttlSeconds,
+        revokeExpired: options.revokeExpired ?? true,
+        recreateForAnyone: options.recreateForAnyone ?? true,
       },
     );
     const interval = 1000 / (options.opsPerSecond ?? 100);

@@ -86,6 +86,10 @@ export interface WorkloadTargets {
   readonly tableName: string;
   /** Lifetime of expiring sessions and views, in seconds. */
   readonly ttlSeconds: number;
+  /** Revoke sessions past their expiry too, racing the TTL process. @default true */
+  readonly revokeExpired?: boolean;
+  /** Place a deleted order id again for any customer, not only its first. @default true */
+  readonly recreateForAnyone?: boolean;
 }
 
 /**
@@ -176,7 +180,11 @@ export class Workload {
       case OperationKind.createOrder: {
         const owner = this.#pick(this.#users, (user) => user.live);
         if (!owner) return this.#apply(OperationKind.createUser);
-        const deleted = this.#pick(this.#orders, (order) => !order.live);
+        const anyone = this.#targets.recreateForAnyone !== false;
+        const deleted = this.#pick(
+          this.#orders,
+          (order) => !order.live && (anyone || order.userId === owner[0]),
+        );
         // Re-creating a deleted order id checks that its deleted-marker cannot hide it.
         const orderId = deleted && random.chance(0.3) ? deleted[0] : this.#id('o');
         const currency = random.pick(['EUR', 'USD']);
@@ -295,7 +303,13 @@ export class Workload {
         return kind;
       }
       case OperationKind.revokeSession: {
-        const target = this.#pick(this.#sessions, (session) => !session.deletedByUser);
+        const soonest = Math.floor(Date.now() / 1000) + 1;
+        const target = this.#pick(
+          this.#sessions,
+          (session) =>
+            !session.deletedByUser &&
+            (this.#targets.revokeExpired !== false || session.ttl > soonest),
+        );
         if (!target) return this.#apply(OperationKind.createSession);
         // False means TTL removed it first: then it expired, and the archive must hold it.
         if (await store.revokeSession(target[0])) target[1].deletedByUser = true;

@@ -1,0 +1,41 @@
+import { faultKinds, runChaos } from '@pipeline/chaos';
+import { describe, expect, inject, it } from 'vitest';
+
+describe('the pipeline under seeded faults', () => {
+  it('keeps search, aggregates and archive exact through every kind of fault', async () => {
+    // Prepare: a size that keeps CI fast; `npm run chaos` takes larger ones.
+    const options = {
+      seed: 4,
+      ops: 300,
+      ttlSeconds: 2,
+      ttlWaitMs: 10_000,
+      // Customer deletions are left out until search keeps versions rising after one
+      // (pinned by packages/chaos/test/found-by-chaos.int.test.ts); npm run chaos runs
+      // the full workload.
+      weights: { deleteUser: 0 },
+      // Two more known failures, pinned in packages/chaos/test/found-by-chaos.int.test.ts or
+      // reported: an order id placed again by another customer can stay hidden, and a revoke
+      // racing the local TTL process's delete of an expired session can be archived.
+      recreateForAnyone: false,
+      revokeExpired: false,
+      // The aggregates consumer coalesces a batch into few transactions: raise their odds so
+      // that a run this small surely meets both DynamoDB faults.
+      rates: { dynamodbThrottle: 0.15, dynamodbConflict: 0.3 },
+      dynamodbEndpoint: inject('dynamodbEndpoint'),
+    };
+    // Act
+    const report = await runChaos(options);
+    // Assess
+    expect(report.failures).toEqual([]);
+    expect(report.search).toMatchObject({ missing: 0, stale: 0, resurrected: 0 });
+    expect(report.aggregates.drift).toBe(0);
+    expect(report.archive).toMatchObject({ lost: 0, duplicates: 0, userDeletesArchived: 0 });
+    expect(report.ttlNotExercised).toBeUndefined();
+    expect(report.archive.expired).toBeGreaterThan(0);
+    expect(report.workload.refusedTransitions).toBeGreaterThan(0);
+    expect(report.dlq).toMatchObject({ stillFailing: 0, poisonNotQueued: 0 });
+    for (const kind of faultKinds) {
+      expect({ kind, injected: report.faults[kind] > 0 }).toEqual({ kind, injected: true });
+    }
+  }, 120_000);
+});
