@@ -7,19 +7,23 @@
  * - A write is one `createOrder` through the store (a TransactWriteItems of the order, its
  *   ref, the user check and one line), issued open-loop at the target rate.
  * - Searchable: a poller asks the search server every 50 ms which pending order ids it
- *   finds; an order's latency runs from the start of its write to the poll that found it.
+ *   finds; an order's latency runs from the acknowledgement of its write to the poll that
+ *   found it, so DynamoDB Local's own write latency under load is not counted.
  * - Aggregated: a poller reads today's order count (strongly consistent) every 50 ms; the
  *   n-th write counts as aggregated when the count reaches n. Orders of one batch land
  *   together, so this first-in-first-out assignment is exact up to order within a batch.
  * - Highest rate: writers as fast as DynamoDB Local accepts them for 5 s give its ceiling;
- *   then writes run open-loop at that rate, and the rate is sustained when every write
- *   completes on time and the runner's lag stays under 5 s and drains within 10 s after.
+ *   then writes run open-loop at that rate, and the rate is sustained when the writes keep
+ *   their schedule, search and aggregates freshness p99 stay under 5 s (the pipeline keeps
+ *   up) and everything drains within 10 s after. The runner's own lag is not the measure:
+ *   it counts from ApproximateCreationDateTime, which DynamoDB Local rounds down to the minute.
  *   Otherwise the rate drops by 15 % and the run repeats.
  * - RSS: sampled every 100 ms. The runner, the consumers, the search server, the archive
  *   server, the API and the writer share one Node process, as under `npm start`; DynamoDB
  *   Local's JVM is not counted.
  */
 
+import { loadavg } from 'node:os';
 import { createAggregatesReader } from '@pipeline/aggregates';
 import { searchIndexNames } from '@pipeline/search';
 import { type RunningPipeline, startPipeline } from '../packages/cli/src/commands/start.js';
@@ -128,7 +132,6 @@ const runPhase = async (
     if (Date.now() - due > 250) late++;
     const orderId = `${prefix}-${n}`;
     const write = (async () => {
-      const at = Date.now();
       try {
         await pipeline.store.createOrder({
           userId: `bench-user-${n % USERS}`,
@@ -142,6 +145,9 @@ const runPhase = async (
             },
           ],
         });
+        // Freshness runs from the acknowledged write: how long the pipeline takes, apart
+        // from how long DynamoDB Local took to accept the write.
+        const at = Date.now();
         started.push(at);
         pendingSearch.set(orderId, at);
       } catch {
@@ -163,7 +169,6 @@ const runPhase = async (
     .then(() => true)
     .catch(() => false);
   await Promise.all([searchPoller, aggregatesPoller]);
-  // Writes complete out of order; the count assignment needs them in start order.
   started.sort((a, b) => a - b);
   return {
     achievedPerSecond: Math.round((total - failed) / elapsed),
@@ -207,6 +212,10 @@ export const benchmark: Benchmark = {
     const rssTimer = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }, 100);
+    // Other work on a shared machine moves these figures; the report says how loaded it was.
+    const load = loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' / ');
     const pipeline = await startPipeline(settings, { runner: { onLog: () => {} } });
     try {
       for (let u = 0; u < USERS; u++) {
@@ -237,10 +246,16 @@ export const benchmark: Benchmark = {
           MAX_RATE_SECONDS,
           `max${attempt}`,
         );
+        const worst = Math.max(
+          percentile(result.searchable, 99),
+          percentile(result.aggregated, 99),
+        );
         const misses = [
           result.failed > 0 ? `${result.failed} writes failed` : '',
-          result.late > rate * 0.02 ? `${result.late} writes started late` : '',
-          result.maxLagMs >= LAG_BOUND_MS ? `lag reached ${Math.round(result.maxLagMs)} ms` : '',
+          result.late > rate * 0.02
+            ? `${result.late} of ${rate * MAX_RATE_SECONDS} writes started late`
+            : '',
+          worst >= LAG_BOUND_MS ? `freshness p99 reached ${Math.round(worst)} ms` : '',
           result.drained ? '' : 'did not drain',
         ].filter((miss) => miss !== '');
         tried.push(`${rate}/s: ${misses.join(', ') || 'kept up'}`);
@@ -256,7 +271,7 @@ export const benchmark: Benchmark = {
           name: 'e2e.searchable_p50_ms',
           value: ms(percentile(steady.searchable, 50)),
           unit: 'ms',
-          note: `write start to found by search, at ${steady.achievedPerSecond} orders/s`,
+          note: `acknowledged write to found by search, at ${steady.achievedPerSecond} orders/s achieved (${steady.late} writes started late); the runner's own lag peaked at ${Math.round(steady.maxLagMs)} ms, which counts from DynamoDB Local's ApproximateCreationDateTime, rounded down to the minute; load average ${load} at the start`,
         },
         {
           name: 'e2e.searchable_p99_ms',
@@ -269,7 +284,7 @@ export const benchmark: Benchmark = {
           name: 'aggregates.freshness_p50_ms',
           value: ms(percentile(steady.aggregated, 50)),
           unit: 'ms',
-          note: `write start to counted in today's orders, at ${steady.achievedPerSecond} orders/s`,
+          note: `acknowledged write to counted in today's orders, at ${steady.achievedPerSecond} orders/s`,
         },
         {
           name: 'aggregates.freshness_p99_ms',
@@ -285,7 +300,7 @@ export const benchmark: Benchmark = {
           target: '>= 200',
           baseline: { label: 'DynamoDB Local ceiling, closed-loop, no pacing', value: ceiling },
           note: atMax
-            ? `${tried.join('; ')}; lag stayed under ${ms(atMax.maxLagMs)} ms and drained; searchable p99 ${ms(percentile(atMax.searchable, 99))} ms, aggregated p99 ${ms(percentile(atMax.aggregated, 99))} ms at this rate`
+            ? `${tried.join('; ')}; searchable p99 ${ms(percentile(atMax.searchable, 99))} ms, aggregated p99 ${ms(percentile(atMax.aggregated, 99))} ms at this rate`
             : `no rate kept up: ${tried.join('; ')}`,
         },
         {
