@@ -1,3 +1,5 @@
+export * from './api-gateway.js';
+export * from './body.js';
 export * from './errors.js';
 export * from './pipeline-status.js';
 export * from './query.js';

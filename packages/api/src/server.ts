@@ -5,12 +5,10 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { BodyTooLargeError, InvalidJsonError, UnsupportedMediaTypeError } from './errors.js';
+import { DEFAULT_MAX_BODY_BYTES, parseJsonBody } from './body.js';
+import { BodyTooLargeError } from './errors.js';
 import { type ApiLogSink, type ApiResponse, errorResponse } from './responses.js';
 import type { Api } from './routes.js';
-
-/** Largest request body the server reads by default: 64 KiB, far above the largest valid order. */
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 /** Options of {@link startApiServer}. */
 export interface ApiServerOptions {
@@ -60,12 +58,9 @@ const dashboardAssets: Readonly<Record<string, { file: () => string; type: strin
   },
 };
 
-const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
-
 /**
- * Reads a request body up to `limitBytes` and parses it as JSON; an empty body is
- * `undefined`. Refuses a declared or actual size over the limit (413), a body that is not
- * declared JSON (415) and JSON that does not parse (400).
+ * Reads a request body up to `limitBytes` and parses it with {@link parseJsonBody}.
+ * Refuses a declared or actual size over the limit (413) before reading further.
  */
 export const readJsonBody = async (
   request: IncomingMessage,
@@ -80,14 +75,7 @@ export const readJsonBody = async (
     if (size > limitBytes) throw new BodyTooLargeError(limitBytes);
     chunks.push(chunk);
   }
-  if (size === 0) return undefined;
-  const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
-  if (!JSON_MEDIA_TYPE.test(mediaType)) throw new UnsupportedMediaTypeError(mediaType);
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (error) {
-    throw new InvalidJsonError({ cause: error });
-  }
+  return parseJsonBody(Buffer.concat(chunks), request.headers['content-type'], limitBytes);
 };
 
 const send = (
