@@ -1,5 +1,6 @@
 import type { Command } from './command.js';
 import { backfillSearchCommand } from './commands/backfill-search.js';
+import { chaosCommand } from './commands/chaos.js';
 import { listArchiveCommand } from './commands/list-archive.js';
 import { purgeSearchMarkersCommand } from './commands/purge-search-markers.js';
 import { rebuildAggregatesCommand } from './commands/rebuild-aggregates.js';
@@ -19,6 +20,7 @@ const commands: readonly Command[] = [
   verifyAggregatesCommand,
   listArchiveCommand,
   restoreArchiveCommand,
+  chaosCommand,
 ];
 
 const [name, ...args] = process.argv.slice(2);
@@ -34,7 +36,8 @@ if (!command || args.includes('--help')) {
 }
 // Against a running `npm start`, commands reach its engines without any settings: the
 // environment it gave its handlers fills in whatever the caller did not set.
-const dataDirectory = process.env[localSettings.dataDirectory.env] ?? localSettings.dataDirectory.default;
+const dataDirectory =
+  process.env[localSettings.dataDirectory.env] ?? localSettings.dataDirectory.default;
 const runtime = command.name === 'start' ? undefined : readRuntimeFile(dataDirectory);
 for (const [name, value] of Object.entries(runtime?.environment ?? {})) process.env[name] ??= value;
 try {

@@ -31,6 +31,8 @@ const toLambdaImage = (
 /** Recognises the REMOVE records of deletions made by a local TTL process. */
 export interface TtlDeletions {
   expired(record: DynamoDBRecord): boolean;
+  /** Resolves once every deletion in flight has its outcome, so {@link expired} is final. */
+  settled(): Promise<void>;
 }
 
 /**

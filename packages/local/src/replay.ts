@@ -45,6 +45,7 @@ export const readFailedBatch = async (
     const response = await client.send(
       new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
     );
+    if ((response.Records ?? []).length > 0) await ttlDeletions?.settled();
     for (const raw of response.Records ?? []) {
       const sequenceNumber = raw.dynamodb?.SequenceNumber ?? '';
       if (compareSequenceNumbers(sequenceNumber, info.endSequenceNumber) > 0) return records;

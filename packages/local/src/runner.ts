@@ -311,6 +311,7 @@ class ShardWorker {
         throw error;
       }
       const records = response.Records ?? [];
+      if (records.length > 0) await options.ttlDeletions?.settled();
       for (const raw of records) {
         this.#ingest(toLambdaRecord(raw, this.consumer.streamArn, options.ttlDeletions));
       }

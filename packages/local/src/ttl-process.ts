@@ -26,6 +26,9 @@ export interface LocalTtlProcessOptions {
   readonly now?: () => number;
 }
 
+/** What the ledger file records of one deletion. */
+type LedgerState = 'intent' | 'done' | 'cancelled';
+
 // AWS ignores TTL values more than five years in the past; so does this process.
 const FIVE_YEARS_SECONDS = 5 * 365 * 24 * 3600;
 // A stream keeps records 24 hours; a deletion older than that can no longer be read back.
@@ -46,6 +49,7 @@ const LEDGER_HORIZON_MS = 25 * 3600 * 1000;
 export class LocalTtlProcess {
   readonly #options: LocalTtlProcessOptions;
   readonly #deleted = new Map<string, number>();
+  readonly #inFlight = new Set<Promise<unknown>>();
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<number> | undefined;
 
@@ -55,8 +59,11 @@ export class LocalTtlProcess {
     try {
       for (const line of readFileSync(options.ledgerFile, 'utf8').split('\n')) {
         if (!line) continue;
-        const [entry, at] = JSON.parse(line) as [string, number];
-        if (now - at < LEDGER_HORIZON_MS) this.#deleted.set(entry, at);
+        const [state, entry, at] = JSON.parse(line) as [LedgerState, string, number];
+        if (state === 'cancelled') this.#deleted.delete(entry);
+        // An intent with no outcome (a crash in between) counts as a deletion: if the item
+        // is still there it is expired, and the next sweep deletes it under the same entry.
+        else if (now - at < LEDGER_HORIZON_MS) this.#deleted.set(entry, at);
       }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -130,27 +137,47 @@ export class LocalTtlProcess {
         // into what looks like a user's delete.
         const at = this.#now();
         this.#deleted.set(entry, at);
-        appendFileSync(ledgerFile, `${JSON.stringify([entry, at])}\n`);
+        this.#append('intent', entry, at);
+        const deletion = client.send(
+          new DeleteItemCommand({
+            TableName: tableName,
+            Key: { [pkName]: pk, [skName]: sk },
+            // An item whose TTL was extended since the scan is not expired any more.
+            ConditionExpression: '#ttl = :ttl',
+            ExpressionAttributeNames: { '#ttl': attribute },
+            ExpressionAttributeValues: { ':ttl': { N: ttl } },
+          }),
+        );
+        this.#inFlight.add(deletion);
         try {
-          await client.send(
-            new DeleteItemCommand({
-              TableName: tableName,
-              Key: { [pkName]: pk, [skName]: sk },
-              // An item whose TTL was extended since the scan is not expired any more.
-              ConditionExpression: '#ttl = :ttl',
-              ExpressionAttributeNames: { '#ttl': attribute },
-              ExpressionAttributeValues: { ':ttl': { N: ttl } },
-            }),
-          );
+          await deletion;
           deleted++;
+          this.#append('done', entry, at);
         } catch (error) {
+          // Someone deleted or renewed the item first: their REMOVE is theirs, not an expiry.
           this.#deleted.delete(entry);
+          this.#append('cancelled', entry, at);
           if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        } finally {
+          this.#inFlight.delete(deletion);
         }
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return deleted;
+  }
+
+  #append(state: LedgerState, entry: string, at: number): void {
+    appendFileSync(this.#options.ledgerFile, `${JSON.stringify([state, entry, at])}\n`);
+  }
+
+  /**
+   * Resolves once no delete is in flight. A REMOVE read from the stream was written before
+   * this is called, so afterwards {@link expired} knows whether it was this process's:
+   * a user's delete that won the race against a sweep has cancelled the sweep's entry.
+   */
+  async settled(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
   /** Whether a Lambda-shaped REMOVE record is one of this process's expiries. */
