@@ -132,14 +132,16 @@ export const startCommand: Command = {
       },
     });
     const { engines, api } = pipeline;
-    writeRuntimeFile(settings.dataDirectory, {
-      pid: process.pid,
-      dynamodbEndpoint: engines.dynamodbEndpoint,
-      openSearchUrl: engines.openSearchUrl,
-      s3Endpoint: engines.s3Endpoint,
-      apiUrl: api.url,
-      environment: { ...engines.handlerEnvironment },
-    });
+    // In memory there is nowhere shared to say where the stack runs; pass --api-url instead.
+    if (settings.dataDirectory)
+      writeRuntimeFile(settings.dataDirectory, {
+        pid: process.pid,
+        dynamodbEndpoint: engines.dynamodbEndpoint,
+        openSearchUrl: engines.openSearchUrl,
+        s3Endpoint: engines.s3Endpoint,
+        apiUrl: api.url,
+        environment: { ...engines.handlerEnvironment },
+      });
 
     console.log(`pipeline ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     console.log(`  dashboard       ${api.url}/`);
@@ -153,7 +155,9 @@ export const startCommand: Command = {
       `  consumers       ${pipeline.consumers.map((consumer) => consumer.definition.name).join(', ')}`,
     );
     console.log(
-      `  state           ${settings.dataDirectory}/  (Ctrl-C stops everything; a restart resumes)`,
+      settings.dataDirectory
+        ? `  state           ${settings.dataDirectory}/  (Ctrl-C stops everything; a restart resumes)`
+        : '  state           in memory: nothing survives a restart (Ctrl-C stops everything)',
     );
     console.log('  demo traffic    npm run demo   (in another terminal)');
 
@@ -163,7 +167,7 @@ export const startCommand: Command = {
     });
     console.log('stopping…');
     await pipeline.stop();
-    removeRuntimeFile(settings.dataDirectory);
+    if (settings.dataDirectory) removeRuntimeFile(settings.dataDirectory);
     console.log('stopped');
     return 0;
   },
