@@ -80,10 +80,17 @@ export class FaultPlan {
   readonly #visits = new Map<string, number>();
   readonly #identities = new Map<string, string>();
   readonly #ordinals = new Map<string, number>();
+  readonly #forced = new Set<FaultKind>();
+  readonly #everyKind: boolean;
 
-  constructor(seed: number, rates: Partial<FaultRates> = {}) {
+  /**
+   * @param everyKind - inject each kind at the first decision point that offers it, then
+   *   by its rate; for short runs that must meet every kind whatever the batching.
+   */
+  constructor(seed: number, rates: Partial<FaultRates> = {}, everyKind = false) {
     this.seed = seed;
     this.rates = { ...defaultFaultRates, ...rates };
+    this.#everyKind = everyKind;
   }
 
   /**
@@ -95,6 +102,13 @@ export class FaultPlan {
     const key = point.join('\u0000');
     const visit = this.#visits.get(key) ?? 0;
     this.#visits.set(key, visit + 1);
+    const unmet = this.#everyKind
+      ? kinds.find((kind) => !this.#forced.has(kind) && !this.#counts.get(kind))
+      : undefined;
+    if (unmet) {
+      this.#forced.add(unmet);
+      return unmet;
+    }
     let roll = decide(this.seed, key, visit);
     for (const kind of kinds) {
       roll -= this.rates[kind];

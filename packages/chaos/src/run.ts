@@ -64,6 +64,8 @@ export interface ChaosOptions {
   readonly ttlWaitMs?: number;
   /** Overrides of the fault rates. */
   readonly rates?: Partial<FaultRates>;
+  /** Inject every fault kind at least once, at the first chance each gets. @default false */
+  readonly everyFaultKind?: boolean;
   /**
    * Revoke sessions already past their expiry, racing the TTL process's delete.
    * @default true
@@ -391,7 +393,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
     archiveBucket: names.bucket,
     archivePrefix: names.prefix,
   });
-  const plan = new FaultPlan(options.seed, options.rates);
+  const plan = new FaultPlan(options.seed, options.rates, options.everyFaultKind);
   let harness: RunnerHarness | undefined;
   let consumers: BuiltConsumers | undefined;
   try {

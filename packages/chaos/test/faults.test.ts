@@ -60,6 +60,18 @@ describe('seeded randomness', () => {
 });
 
 describe('FaultPlan', () => {
+  it('meets every kind once at its first chance when asked to, then follows the rates', () => {
+    const noRates = { search429: 0, search500: 0, searchTimeout: 0 };
+    const plan = new FaultPlan(7, noRates, true);
+
+    const drawn = [1, 2, 3, 4].map((n) => plan.draw(['search429', 'search500'], 'bulk', n));
+    plan.record('searchTimeout');
+
+    expect(drawn).toEqual(['search429', 'search500', undefined, undefined]);
+    expect(plan.draw(['searchTimeout'], 'bulk', 5)).toBeUndefined();
+    expect(new FaultPlan(7, noRates).draw(['search429'], 'bulk', 1)).toBeUndefined();
+  });
+
   it('repeats the same fault schedule for the same seed and decision points', () => {
     const draws = (seed: number) => {
       const plan = new FaultPlan(seed, { search429: 0.3, search500: 0.3 });

@@ -1,6 +1,7 @@
 import type { Command } from './command.js';
 import { backfillSearchCommand } from './commands/backfill-search.js';
 import { chaosCommand } from './commands/chaos.js';
+import { demoCommand } from './commands/demo.js';
 import { listArchiveCommand } from './commands/list-archive.js';
 import { purgeSearchMarkersCommand } from './commands/purge-search-markers.js';
 import { rebuildAggregatesCommand } from './commands/rebuild-aggregates.js';
@@ -13,6 +14,7 @@ import { localSettings } from './settings.js';
 
 const commands: readonly Command[] = [
   startCommand,
+  demoCommand,
   replayCommand,
   backfillSearchCommand,
   purgeSearchMarkersCommand,
