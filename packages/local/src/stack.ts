@@ -125,6 +125,9 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
         [EnvVar.archiveBucket]: settings.archiveBucket,
         [EnvVar.archivePrefix]: settings.archivePrefix,
         [EnvVar.s3Endpoint]: archive.endpoint,
+        // Locally the runner's /pipeline figures stand in for CloudWatch, and EMF lines on
+        // stdout would drown the launcher's own output.
+        POWERTOOLS_METRICS_DISABLED: 'true',
         AWS_REGION: config.region,
         AWS_ACCESS_KEY_ID: config.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,
