@@ -21,6 +21,7 @@ import {
   parseCellId,
   subtract,
 } from '@pipeline/aggregates';
+import { mulberry32, zipfSampler } from '@pipeline/chaos';
 import { ensureTable, localAwsClientConfig, startDynamoDbLocal } from '@pipeline/local';
 import { aggregatesTable, EntityType, keys, type OrderStatus } from '@pipeline/model';
 import type { DynamoDBRecord } from 'aws-lambda';
@@ -38,34 +39,6 @@ const PRODUCTS = 2_000;
 const USERS = 5_000;
 const ZIPF_S = 1.1;
 
-/** A seeded PRNG (mulberry32) so every run measures the same workload. */
-const prng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-
-const zipf = (n: number, s: number, random: () => number) => {
-  const cdf: number[] = [];
-  let sum = 0;
-  for (let rank = 1; rank <= n; rank++) {
-    sum += 1 / rank ** s;
-    cdf.push(sum);
-  }
-  return () => {
-    const target = random() * sum;
-    let low = 0;
-    let high = n - 1;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if (cdf[mid]! < target) low = mid + 1;
-      else high = mid;
-    }
-    return low;
-  };
-};
-
 const NEXT: Partial<Record<OrderStatus, OrderStatus>> = {
   pending: 'paid',
   paid: 'shipped',
@@ -78,9 +51,9 @@ const workload = (): {
   naiveWrites: number;
   distinctPerBatch: number;
 } => {
-  const random = prng(42);
-  const product = zipf(PRODUCTS, ZIPF_S, random);
-  const user = zipf(USERS, ZIPF_S, random);
+  const random = mulberry32(42);
+  const product = zipfSampler(PRODUCTS, ZIPF_S, random);
+  const user = zipfSampler(USERS, ZIPF_S, random);
   const open: PlainItem[] = [];
   const records: DynamoDBRecord[] = [];
   let naiveWrites = 0;

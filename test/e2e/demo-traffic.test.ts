@@ -1,15 +1,11 @@
+import { mulberry32, zipfSampler } from '@pipeline/chaos';
 import { orderStatusTransitions } from '@pipeline/model';
 import { describe, expect, it } from 'vitest';
-import {
-  demoCatalogue,
-  nextStatus,
-  seededRandom,
-  zipfSampler,
-} from '../../packages/cli/src/commands/demo.js';
+import { demoCatalogue, nextStatus } from '../../packages/cli/src/commands/demo.js';
 
 describe('demo traffic generator', () => {
   it('draws products by Zipf: the top rank about twice the second, and every rank reachable', () => {
-    const next = zipfSampler(48, 1.1, seededRandom(1));
+    const next = zipfSampler(48, 1.1, mulberry32(1));
     const counts = new Array(48).fill(0);
 
     for (let draw = 0; draw < 100_000; draw++) counts[next()]++;
@@ -22,14 +18,14 @@ describe('demo traffic generator', () => {
   });
 
   it('repeats a run exactly from the same seed', () => {
-    const first = seededRandom(42);
-    const second = seededRandom(42);
+    const first = mulberry32(42);
+    const second = mulberry32(42);
 
     expect(Array.from({ length: 5 }, first)).toEqual(Array.from({ length: 5 }, second));
   });
 
   it('moves orders only along allowed transitions, and never out of a final status', () => {
-    const random = seededRandom(3);
+    const random = mulberry32(3);
 
     for (const [from, allowed] of Object.entries(orderStatusTransitions)) {
       for (let draw = 0; draw < 200; draw++) {

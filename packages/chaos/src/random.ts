@@ -84,3 +84,30 @@ export const createRandom = (seed: number): Random => {
   };
   return random;
 };
+
+/**
+ * Draws ranks 0..n-1 with Zipf's law: rank k has weight 1/(k+1)^s, so a few products take
+ * most of the orders and views, as in a real shop.
+ *
+ * @example
+ * const next = zipfSampler(50, 1.1, Math.random); next() // 0 most often
+ */
+export const zipfSampler = (n: number, exponent: number, random: () => number): (() => number) => {
+  const cumulative: number[] = [];
+  let sum = 0;
+  for (let rank = 0; rank < n; rank++) {
+    sum += 1 / (rank + 1) ** exponent;
+    cumulative.push(sum);
+  }
+  return () => {
+    const target = random() * sum;
+    let low = 0;
+    let high = n - 1;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((cumulative[middle] ?? sum) < target) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+};

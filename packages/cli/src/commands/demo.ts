@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { mulberry32, zipfSampler } from '@pipeline/chaos';
 import { localAwsClientConfig } from '@pipeline/local';
 import { type OrderStatus, orderStatusTransitions } from '@pipeline/model';
 import { EnvVar } from '@pipeline/pipeline';
@@ -7,45 +8,6 @@ import { createStore, type Store } from '@pipeline/store';
 import type { Command } from '../command.js';
 import { readRuntimeFile } from '../runtime-file.js';
 import { resolveLocalSettings } from '../settings.js';
-
-/** A seeded pseudo-random source in [0, 1) (mulberry32), so a run can be repeated. */
-export const seededRandom = (seed: number): (() => number) => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
-
-/**
- * Draws ranks 0..n-1 with Zipf's law: rank k has weight 1/(k+1)^s, so a few products take
- * most of the orders and views, as in a real shop.
- *
- * @example
- * const next = zipfSampler(50, 1.1, Math.random); next() // 0 most often
- */
-export const zipfSampler = (n: number, exponent: number, random: () => number): (() => number) => {
-  const cumulative: number[] = [];
-  let sum = 0;
-  for (let rank = 0; rank < n; rank++) {
-    sum += 1 / (rank + 1) ** exponent;
-    cumulative.push(sum);
-  }
-  return () => {
-    const target = random() * sum;
-    let low = 0;
-    let high = n - 1;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if ((cumulative[middle] ?? sum) < target) low = middle + 1;
-      else high = middle;
-    }
-    return low;
-  };
-};
 
 /** The status an order moves to next: mostly along the happy path, sometimes cancelled. */
 export const nextStatus = (status: OrderStatus, random: () => number): OrderStatus | undefined => {
@@ -178,7 +140,7 @@ const MAX_IN_FLIGHT = 32;
  * const tally = await runDemo({ apiUrl: 'http://127.0.0.1:8080', rate: 20, durationSeconds: 10 });
  */
 export const runDemo = async (options: DemoOptions): Promise<DemoTally> => {
-  const random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+  const random = mulberry32(options.seed ?? Math.floor(Math.random() * 2 ** 32));
   const runId = Date.now().toString(36);
   const catalogue = demoCatalogue(48);
   const pickProduct = zipfSampler(catalogue.length, 1.1, random);

@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { aggregates, rebuild } from '@pipeline/aggregates';
-import { localAwsClientConfig } from '@pipeline/local';
-import { EnvVar } from '@pipeline/pipeline';
+import { aggregates, type MaintenanceOptions, rebuild } from '@pipeline/aggregates';
+import { dynamoDbClientConfig, EnvVar } from '@pipeline/pipeline';
 import type { Command } from '../command.js';
 import { createProgressBar } from '../progress.js';
 
@@ -17,8 +16,7 @@ export const aggregatesEnvironment = (
   const aggregatesTableName = env[EnvVar.aggregatesTableName];
   if (!tableName) return `${EnvVar.tableName} is not set`;
   if (!aggregatesTableName) return `${EnvVar.aggregatesTableName} is not set`;
-  const endpoint = env[EnvVar.dynamodbEndpoint];
-  const client = new DynamoDBClient(endpoint ? localAwsClientConfig(endpoint) : {});
+  const client = new DynamoDBClient(dynamoDbClientConfig(env));
   return { tableName, aggregatesTableName, client };
 };
 
@@ -26,6 +24,52 @@ export const aggregatesEnvironment = (
 export const parseSegments = (raw: string | undefined): number | undefined => {
   const segments = Number(raw ?? '4');
   return Number.isInteger(segments) && segments >= 1 && segments <= 64 ? segments : undefined;
+};
+
+/**
+ * Runs an aggregates command that scans the main table: parses `--segments`, reads the
+ * environment, shows a progress bar while `scan` runs, then lets its report print.
+ * Resolves to the exit code: 2 on a usage error.
+ */
+export const runAggregatesScan = async (
+  args: readonly string[],
+  usage: string,
+  scan: (options: MaintenanceOptions & { client: DynamoDBClient }) => Promise<() => number>,
+): Promise<number> => {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { segments: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  const segments = parseSegments(values.segments);
+  const environment = aggregatesEnvironment();
+  if (segments === undefined || typeof environment === 'string') {
+    console.error(
+      segments === undefined ? '--segments must be an integer from 1 to 64' : environment,
+    );
+    console.error(usage);
+    return 2;
+  }
+  const bar = createProgressBar('scanning main table');
+  let seen = 0;
+  try {
+    const report = await scan({
+      ...environment,
+      declarations: aggregates,
+      segments,
+      onProgress: (scanned) => {
+        bar.tick(scanned - seen);
+        seen = scanned;
+      },
+    });
+    bar.finish();
+    return report();
+  } finally {
+    environment.client.destroy();
+  }
 };
 
 const usage = `Usage: rebuild-aggregates [--segments <n>]
@@ -49,44 +93,15 @@ export const rebuildAggregatesCommand: Command = {
   name: 'rebuild-aggregates',
   summary: 'Recompute every aggregate from the main table and switch to the new counters',
   usage,
-  async run(args) {
-    const { values } = parseArgs({
-      args: [...args],
-      options: { segments: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-    if (values.help) {
-      console.log(usage);
-      return 0;
-    }
-    const segments = parseSegments(values.segments);
-    const environment = aggregatesEnvironment();
-    if (segments === undefined || typeof environment === 'string') {
-      console.error(
-        segments === undefined ? '--segments must be an integer from 1 to 64' : environment,
-      );
-      console.error(usage);
-      return 2;
-    }
-    const bar = createProgressBar('scanning main table');
-    let seen = 0;
-    try {
-      const result = await rebuild({
-        ...environment,
-        declarations: aggregates,
-        segments,
-        onProgress: (scanned) => {
-          bar.tick(scanned - seen);
-          seen = scanned;
-        },
-      });
-      bar.finish();
-      console.log(
-        `generation ${result.previousGeneration} → ${result.generation}: ${result.scanned} items scanned, ` +
-          `${result.counters} counters and ${result.states} states written, ${result.invalid} unreadable items`,
-      );
-      return 0;
-    } finally {
-      environment.client.destroy();
-    }
-  },
+  run: (args) =>
+    runAggregatesScan(args, usage, async (options) => {
+      const result = await rebuild(options);
+      return () => {
+        console.log(
+          `generation ${result.previousGeneration} → ${result.generation}: ${result.scanned} items scanned, ` +
+            `${result.counters} counters and ${result.states} states written, ${result.invalid} unreadable items`,
+        );
+        return 0;
+      };
+    }),
 };

@@ -1,12 +1,6 @@
-import { parseArgs } from 'node:util';
-import { aggregates, verify } from '@pipeline/aggregates';
+import { verify } from '@pipeline/aggregates';
 import type { Command } from '../command.js';
-import { createProgressBar } from '../progress.js';
-import {
-  AGGREGATES_ENV_USAGE,
-  aggregatesEnvironment,
-  parseSegments,
-} from './rebuild-aggregates.js';
+import { AGGREGATES_ENV_USAGE, runAggregatesScan } from './rebuild-aggregates.js';
 
 const usage = `Usage: verify-aggregates [--segments <n>]
 
@@ -29,52 +23,24 @@ export const verifyAggregatesCommand: Command = {
   name: 'verify-aggregates',
   summary: 'Compare the live aggregates with a recomputation from the main table',
   usage,
-  async run(args) {
-    const { values } = parseArgs({
-      args: [...args],
-      options: { segments: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-    if (values.help) {
-      console.log(usage);
-      return 0;
-    }
-    const segments = parseSegments(values.segments);
-    const environment = aggregatesEnvironment();
-    if (segments === undefined || typeof environment === 'string') {
-      console.error(
-        segments === undefined ? '--segments must be an integer from 1 to 64' : environment,
-      );
-      console.error(usage);
-      return 2;
-    }
-    const bar = createProgressBar('scanning main table');
-    let seen = 0;
-    try {
-      const result = await verify({
-        ...environment,
-        declarations: aggregates,
-        segments,
-        onProgress: (scanned) => {
-          bar.tick(scanned - seen);
-          seen = scanned;
-        },
-      });
-      bar.finish();
-      for (const drift of result.drifts) {
+  run: (args) =>
+    runAggregatesScan(args, usage, async (options) => {
+      const result = await verify(options);
+      return () => {
+        for (const drift of result.drifts) {
+          const difference = drift.actual - drift.expected;
+          console.log(
+            `drift ${drift.counter} ${drift.field}: expected ${drift.expected}, live ${drift.actual} (${difference > 0n ? '+' : ''}${difference})`,
+          );
+        }
+        let retired = 0n;
+        for (const totals of result.retired.values())
+          for (const value of totals.retired.values()) retired += value;
         console.log(
-          `drift ${drift.counter} ${drift.field}: expected ${drift.expected}, live ${drift.actual} (${drift.actual - drift.expected > 0n ? '+' : ''}${drift.actual - drift.expected})`,
+          `generation ${result.generation}: ${result.countersCompared} counters compared, ${result.drifts.length} drifting fields, ` +
+            `${result.scanned} items scanned, ${result.invalid} unreadable, retired lifetime total ${retired}`,
         );
-      }
-      let retired = 0n;
-      for (const totals of result.retired.values())
-        for (const value of totals.retired.values()) retired += value;
-      console.log(
-        `generation ${result.generation}: ${result.countersCompared} counters compared, ${result.drifts.length} drifting fields, ` +
-          `${result.scanned} items scanned, ${result.invalid} unreadable, retired lifetime total ${retired}`,
-      );
-      return result.drifts.length > 0 ? 1 : 0;
-    } finally {
-      environment.client.destroy();
-    }
-  },
+        return result.drifts.length > 0 ? 1 : 0;
+      };
+    }),
 };
