@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createMainTable, localDynamoDbClient } from '../../../test/support/dynamodb.js';
-import { startDynamoDbLocal } from '../src/index.js';
+import { assertJava17, JavaMissingError, startDynamoDbLocal } from '../src/index.js';
 
 const javaProcessesOnPort = (port: number): number =>
   spawnSync('pgrep', ['-f', `DynamoDBLocal.jar.*-port ${port}`], { encoding: 'utf8' })
@@ -25,5 +25,50 @@ describe('DynamoDB Local', () => {
     await dynamodb.stop();
     await dynamodb.stop();
     expect(javaProcessesOnPort(dynamodb.port)).toBe(0);
+  });
+});
+
+describe('DynamoDB Local when things go wrong', () => {
+  it('leaves no Java process behind when the process that started it is killed', async () => {
+    // Prepare: a separate Node process starts DynamoDB Local and reports its port.
+    const script = `
+      import { startDynamoDbLocal } from '@pipeline/local';
+      const dynamodb = await startDynamoDbLocal();
+      console.log(dynamodb.port);
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+      child.once('exit', () =>
+        reject(new Error('the child exited before starting DynamoDB Local')),
+      );
+    });
+    expect(javaProcessesOnPort(port)).toBe(1);
+    // Act: no exit handler runs after SIGKILL, as when a test run is interrupted hard.
+    child.kill('SIGKILL');
+    // Assess
+    const deadline = Date.now() + 10_000;
+    while (javaProcessesOnPort(port) > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(javaProcessesOnPort(port)).toBe(0);
+  });
+
+  it('says how to install Java when there is none', () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      expect(() => assertJava17()).toThrow(JavaMissingError);
+      expect(() => assertJava17()).toThrow(/apt-get install -y openjdk-17-jre-headless/);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });
