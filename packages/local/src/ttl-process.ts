@@ -108,7 +108,7 @@ export class LocalTtlProcess {
   }
 
   async #sweep(): Promise<number> {
-    const { client, tableName, attribute, keyAttributes, ledgerFile } = this.#options;
+    const { client, tableName, attribute, keyAttributes } = this.#options;
     const [pkName, skName] = keyAttributes;
     const nowSeconds = Math.floor(this.#now() / 1000);
     let deleted = 0;
