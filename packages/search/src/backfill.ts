@@ -236,7 +236,10 @@ export const backfill = async (options: BackfillOptions): Promise<BackfillResult
             sequenceNumbers: [],
           });
       }
-      const projection = await projectOrders(orders, new Map(), options);
+      const projection = await projectOrders(orders, new Map(), {
+        ...options,
+        search: { client: search, names },
+      });
       const failure = projection.failures.values().next();
       if (!failure.done)
         throw new BackfillError('orders could not be read', segment, { cause: failure.value });

@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Client } from '@opensearch-project/opensearch';
 import {
   type ChangeEvent,
   type HandlerFailure,
@@ -31,6 +32,11 @@ export interface SearchSyncOptions
   > {
   /** The OpenSearch client (see `createSearchClient`). */
   readonly client: BulkClient;
+  /**
+   * Reads back deleted customers' marker versions by realtime GET. @default `client`, when
+   * it has `get` (a client wrapped down to `bulk` reads nothing back; see `ProjectOrdersOptions.search`).
+   */
+  readonly reader?: Pick<Client, 'get'>;
   /** Reads the main table's current state for order projections. */
   readonly dynamodb: DynamoDBClient;
   readonly tableName: string;
@@ -85,7 +91,15 @@ export const syncChanges = async (
       if (!failed.has(sequenceNumber)) failed.set(sequenceNumber, error);
   };
 
-  const projection = await projectOrders(plan.orders, plan.customers, options);
+  const reader =
+    options.reader ??
+    (typeof (options.client as Partial<Pick<Client, 'get'>>).get === 'function'
+      ? (options.client as unknown as Pick<Client, 'get'>)
+      : undefined);
+  const projection = await projectOrders(plan.orders, plan.customers, {
+    ...options,
+    ...(reader ? { search: { client: reader, names } } : {}),
+  });
   for (const [userId, error] of projection.customerFailures)
     fail(plan.customers.get(userId)!.sequenceNumbers, error);
 

@@ -1,6 +1,12 @@
 import { EntityType } from '@pipeline/model';
 import type { ChangeEvent } from '@pipeline/streams';
-import { type DocumentWrite, projectUser, revOf, userMarker } from './documents.js';
+import {
+  type DeletedOrder,
+  type DocumentWrite,
+  projectUser,
+  revOf,
+  userMarker,
+} from './documents.js';
 
 /** A user document to write, and the changes it stands for. */
 export interface UserTarget {
@@ -14,8 +20,8 @@ export interface OrderTarget {
   /** Known from an order header change's key; item changes learn it from the order's ref. */
   userId?: string;
   createdAt?: string;
-  /** Set when the batch holds a REMOVE of the header: the marker's ingredients. */
-  deletedHeader?: { readonly rev: number; readonly userId: string; readonly deletedAt: string };
+  /** Set when the batch holds a REMOVE of a header of this id: the marker's ingredients. */
+  deletedHeader?: DeletedOrder;
   readonly sequenceNumbers: string[];
 }
 
@@ -111,8 +117,10 @@ export const planSync = (changes: readonly ChangeEvent[]): SyncPlan => {
           rev > (target.deletedHeader?.rev ?? 0)
         ) {
           target.deletedHeader = {
-            rev,
+            orderId: entity.orderId,
             userId: entity.userId,
+            rev,
+            createdAt: entity.createdAt,
             deletedAt: isoOf(change.approximateCreationTime),
           };
         }

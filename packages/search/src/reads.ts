@@ -4,15 +4,18 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Client } from '@opensearch-project/opensearch';
 import { EntityType, type ItemKey, keys } from '@pipeline/model';
 import { batchGetItems } from '@pipeline/store';
 import {
   type DocumentWrite,
   orderMarker,
   projectOrder,
-  revOf,
   type SourceItem,
+  userMarkerVersion,
 } from './documents.js';
+import { SearchRequestError } from './errors.js';
+import type { SearchIndexNames } from './indices.js';
 import type { CustomerTarget, OrderTarget } from './plan.js';
 
 /** What {@link projectOrders} made of the order targets. */
@@ -35,6 +38,11 @@ export interface ProjectOrdersOptions {
   readonly tableName: string;
   /** Queries in flight at once. @default 16 */
   readonly concurrency?: number;
+  /**
+   * Where to read back deleted customers' marker versions. Without it, an order of a
+   * customer deleted in an earlier batch falls back to C as its user component.
+   */
+  readonly search?: IndexedState;
 }
 
 /** Runs `work` over `items` with at most `limit` in flight; settles every one. */
@@ -78,15 +86,81 @@ const queryPartition = async (
 
 const keyString = (key: ItemKey): string => `${key.PK}\u0000${key.SK}`;
 
+/** Where {@link projectOrders} reads back what the index remembers of deleted customers. */
+export interface IndexedState {
+  /** Realtime GET by id is all it needs. */
+  readonly client: Pick<Client, 'get'>;
+  readonly names: SearchIndexNames;
+}
+
+/** A document by id through the write alias (realtime GET), or `undefined` when absent. */
+const getIndexed = async (
+  search: IndexedState,
+  kind: 'orders' | 'users',
+  id: string,
+): Promise<Record<string, unknown> | undefined> => {
+  try {
+    const response = await search.client.get({ index: search.names[kind].write, id });
+    return (response.body as { _source?: Record<string, unknown> })._source;
+  } catch (error) {
+    if ((error as { meta?: { statusCode?: number } }).meta?.statusCode === 404) return undefined;
+    throw new SearchRequestError(
+      `get ${kind}/${id}`,
+      (error as { meta?: { statusCode?: number } }).meta?.statusCode,
+      error instanceof Error ? error.message : String(error),
+      { cause: error },
+    );
+  }
+};
+
 /**
- * Re-projects order documents from a consistent read of the table's current state: each
- * customer's partition by one paginated Query (profile and order headers together), each
- * order's partition by one Query (ref and lines), and the remaining headers and profiles
- * by BatchGetItem. An order whose header is gone gets a marker when this batch deleted
- * it, and nothing otherwise (its own REMOVE record writes the marker, or already did).
+ * The deleted-marker version of a customer whose profile is gone, as far as anything
+ * knows it: their REMOVE in this batch (exact), their marker in the users index (exact), or
+ * else the order's own document (a lower bound: the user component it was written with,
+ * plus one if it still carries the customer's name). `undefined` when nothing is known; the
+ * version then falls back to C, which is enough unless the customer changed their name
+ * or email after placing the order.
  *
  * @example
- * const { writes, failures } = await projectOrders(plan.orders, plan.customers, { dynamodb, tableName });
+ * deletedUserVersionOf({ removedRev: 7 }, undefined, undefined) // 8
+ */
+export const deletedUserVersionOf = (
+  customer: Pick<CustomerTarget, 'removedRev'> | undefined,
+  userDocument: Record<string, unknown> | undefined,
+  orderDocument: Record<string, unknown> | undefined,
+  incarnation?: { readonly userId: string; readonly createdAt: string },
+): number | undefined => {
+  if (customer?.removedRev !== undefined) return userMarkerVersion(customer.removedRev);
+  if (userDocument?.deleted === true && typeof userDocument.version === 'number')
+    return userDocument.version;
+  const revs = orderDocument?.revs as { user?: unknown } | undefined;
+  if (
+    orderDocument &&
+    orderDocument.deleted !== true &&
+    typeof revs?.user === 'number' &&
+    (!incarnation ||
+      (orderDocument.userId === incarnation.userId &&
+        orderDocument.createdAt === incarnation.createdAt))
+  )
+    return revs.user + (orderDocument.customerName === undefined ? 0 : 1);
+  return undefined;
+};
+
+/**
+ * Re-projects order documents from consistent reads of the table's current state: each
+ * customer's partition by one paginated Query (their order headers, then their profile),
+ * each order's partition by one Query (its ref, which names the id's current incarnation,
+ * and its lines), then the remaining headers by BatchGetItem, and after them the remaining
+ * profiles (so a profile is never read before the header it is combined with). An order
+ * whose header is gone gets a marker when this batch deleted it, and nothing otherwise
+ * (its own REMOVE record writes the marker, or already did). A REMOVE of a header that is
+ * no longer the id's current incarnation re-projects the current one instead. For a
+ * customer whose profile is gone, their deleted-marker version is read back from the
+ * index (`search`), one realtime GET per such customer (and per order of theirs when the
+ * marker has been purged).
+ *
+ * @example
+ * const { writes, failures } = await projectOrders(plan.orders, plan.customers, { dynamodb, tableName, search });
  */
 export const projectOrders = async (
   orders: ReadonlyMap<string, OrderTarget>,
@@ -105,8 +179,10 @@ export const projectOrders = async (
   /** Profiles by user id; `null` when read and absent. */
   const profiles = new Map<string, SourceItem | null>();
   const headers = new Map<string, SourceItem>();
+  /** Where each order's current incarnation lives, once known. */
   const known = new Map<string, { userId?: string; createdAt?: string }>();
-  for (const [orderId, target] of orders) known.set(orderId, target);
+  for (const [orderId, target] of orders)
+    known.set(orderId, { userId: target.userId, createdAt: target.createdAt });
 
   await forEachLimited([...customers.keys()], concurrency, async (userId) => {
     try {
@@ -134,9 +210,14 @@ export const projectOrders = async (
       const mine: SourceItem[] = [];
       for (const item of items) {
         if (item.SK === 'REF') {
-          const at = known.get(orderId)!;
-          if (typeof item.userId === 'string') at.userId ??= item.userId;
-          if (typeof item.createdAt === 'string') at.createdAt ??= item.createdAt;
+          // The ref names the id's current incarnation, which a record's key may not be:
+          // the id can have been deleted and placed again, by another customer too.
+          if (typeof item.userId === 'string' && typeof item.createdAt === 'string') {
+            known.set(orderId, { userId: item.userId, createdAt: item.createdAt });
+            const header = headers.get(orderId);
+            if (header && (header.userId !== item.userId || header.createdAt !== item.createdAt))
+              headers.delete(orderId);
+          }
         } else if (item.entityType === EntityType.orderItem) mine.push(item);
       }
       lines.set(orderId, mine);
@@ -145,75 +226,134 @@ export const projectOrders = async (
     }
   });
 
-  const wanted = new Map<string, ItemKey>();
-  for (const [orderId, at] of known) {
-    if (failures.has(orderId)) continue;
-    if (!headers.has(orderId) && at.userId && at.createdAt) {
-      const key = keys.order(at.userId, at.createdAt, orderId);
-      wanted.set(keyString(key), key);
-    }
-    const userId = at.userId ?? orders.get(orderId)?.deletedHeader?.userId;
-    if (userId && !profiles.has(userId)) {
-      const key = keys.user(userId);
-      wanted.set(keyString(key), key);
-    }
-  }
-  if (wanted.size > 0) {
+  const batchGet = async (wanted: Map<string, ItemKey>, onFailure: (error: unknown) => void) => {
+    if (wanted.size === 0) return [];
     try {
       reads += Math.ceil(wanted.size / 100);
-      const found = await batchGetItems(options.dynamodb, options.tableName, [...wanted.values()]);
-      for (const key of wanted.values()) {
-        if (key.SK === 'PROFILE') profiles.set(key.PK.slice('USER#'.length), null);
-      }
-      for (const item of found) {
-        if (item.SK === 'PROFILE' && typeof item.userId === 'string')
-          profiles.set(item.userId, item);
-        else if (item.entityType === EntityType.order && typeof item.orderId === 'string')
-          headers.set(item.orderId, item);
-      }
+      return await batchGetItems(options.dynamodb, options.tableName, [...wanted.values()]);
     } catch (error) {
-      for (const orderId of known.keys()) if (!failures.has(orderId)) failures.set(orderId, error);
+      onFailure(error);
+      return [];
+    }
+  };
+  const failAll = (error: unknown) => {
+    for (const orderId of known.keys()) if (!failures.has(orderId)) failures.set(orderId, error);
+  };
+
+  const wantedHeaders = new Map<string, ItemKey>();
+  for (const [orderId, at] of known) {
+    if (failures.has(orderId) || headers.has(orderId) || !at.userId || !at.createdAt) continue;
+    const key = keys.order(at.userId, at.createdAt, orderId);
+    wantedHeaders.set(keyString(key), key);
+  }
+  const fetched = new Set<string>();
+  for (const item of await batchGet(wantedHeaders, failAll)) {
+    if (item.entityType === EntityType.order && typeof item.orderId === 'string') {
+      headers.set(item.orderId, item);
+      fetched.add(item.orderId);
     }
   }
 
-  const userRevOf = (userId: string): number => {
-    const profile = profiles.get(userId);
-    if (profile) return revOf(profile);
-    const removed = customers.get(userId)?.removedRev;
-    return removed === undefined ? 0 : removed + 1;
+  const customerOf = (orderId: string): string | undefined => {
+    const header = headers.get(orderId);
+    if (header) return typeof header.userId === 'string' ? header.userId : undefined;
+    return orders.get(orderId)?.deletedHeader?.userId;
   };
+  const wantedProfiles = new Map<string, ItemKey>();
+  for (const orderId of known.keys()) {
+    if (failures.has(orderId)) continue;
+    const userId = customerOf(orderId);
+    if (userId && (!profiles.has(userId) || fetched.has(orderId))) {
+      const key = keys.user(userId);
+      wantedProfiles.set(keyString(key), key);
+    }
+  }
+  const found = await batchGet(wantedProfiles, failAll);
+  for (const key of wantedProfiles.values()) profiles.set(key.PK.slice('USER#'.length), null);
+  for (const item of found)
+    if (item.SK === 'PROFILE' && typeof item.userId === 'string') profiles.set(item.userId, item);
+
+  /** Deleted-marker versions of customers without a profile, by order id. */
+  const deletedUserVersions = new Map<string, number | undefined>();
+  const userDocuments = new Map<string, Record<string, unknown> | undefined>();
+  const orphans: string[] = [];
+  for (const orderId of known.keys()) {
+    if (failures.has(orderId)) continue;
+    const userId = customerOf(orderId);
+    if (userId === undefined || profiles.get(userId)) continue;
+    if (customers.get(userId)?.removedRev !== undefined)
+      deletedUserVersions.set(
+        orderId,
+        deletedUserVersionOf(customers.get(userId), undefined, undefined),
+      );
+    else orphans.push(orderId);
+  }
+  const { search } = options;
+  if (search && orphans.length > 0) {
+    const users = [...new Set(orphans.map((orderId) => customerOf(orderId)!))];
+    const userFailures = new Map<string, unknown>();
+    await forEachLimited(users, concurrency, async (userId) => {
+      try {
+        userDocuments.set(userId, await getIndexed(search, 'users', userId));
+      } catch (error) {
+        userFailures.set(userId, error);
+      }
+    });
+    await forEachLimited(orphans, concurrency, async (orderId) => {
+      const userId = customerOf(orderId)!;
+      const failure = userFailures.get(userId);
+      if (failure !== undefined) {
+        failures.set(orderId, failure);
+        return;
+      }
+      const userDocument = userDocuments.get(userId);
+      try {
+        const exact = deletedUserVersionOf(undefined, userDocument, undefined);
+        if (exact !== undefined) {
+          deletedUserVersions.set(orderId, exact);
+          return;
+        }
+        const header = headers.get(orderId);
+        const deleted = orders.get(orderId)?.deletedHeader;
+        const incarnation = header
+          ? { userId, createdAt: String(header.createdAt) }
+          : { userId, createdAt: deleted!.createdAt };
+        deletedUserVersions.set(
+          orderId,
+          deletedUserVersionOf(
+            undefined,
+            undefined,
+            await getIndexed(search, 'orders', orderId),
+            incarnation,
+          ),
+        );
+      } catch (error) {
+        failures.set(orderId, error);
+      }
+    });
+  }
 
   for (const orderId of known.keys()) {
     if (failures.has(orderId)) continue;
     try {
       const header = headers.get(orderId);
+      const userId = customerOf(orderId);
+      const profile = (userId && profiles.get(userId)) || undefined;
+      const deletedUserVersion = deletedUserVersions.get(orderId);
       if (header) {
-        const userId = header.userId as string;
-        const profile = profiles.get(userId) ?? undefined;
         writes.set(
           orderId,
           projectOrder({
             header,
             lines: lines.get(orderId) ?? [],
             user: profile,
-            userRevWhenAbsent: userRevOf(userId),
+            ...(deletedUserVersion === undefined ? {} : { deletedUserVersion }),
           }),
         );
         continue;
       }
       const deleted = orders.get(orderId)?.deletedHeader;
-      if (deleted) {
-        writes.set(
-          orderId,
-          orderMarker(
-            orderId,
-            deleted.userId,
-            deleted.rev,
-            userRevOf(deleted.userId),
-            deleted.deletedAt,
-          ),
-        );
-      }
+      if (deleted) writes.set(orderId, orderMarker(deleted, profile, deletedUserVersion));
       // Otherwise the header is gone and this batch did not delete it: the REMOVE record
       // that did writes (or already wrote) the marker; an older record has nothing to add.
     } catch (error) {

@@ -43,8 +43,22 @@ beforeAll(async () => {
     order(3, 'paid', 700, 'Ada Lovelace'),
     order(4, 'shipped', 9_900, 'Alan Turing'),
     order(5, 'paid', 4_200, 'Grace Hopper'),
-    orderMarker('o6', 'u0', 99, 5, at(-30)),
-    orderMarker('o7', 'u0', 99, 5, new Date().toISOString()),
+    orderMarker(
+      { orderId: 'o6', userId: 'u0', rev: 99, createdAt: at(-31), deletedAt: at(-30) },
+      undefined,
+      undefined,
+    ),
+    orderMarker(
+      {
+        orderId: 'o7',
+        userId: 'u0',
+        rev: 99,
+        createdAt: at(-31),
+        deletedAt: new Date().toISOString(),
+      },
+      undefined,
+      undefined,
+    ),
   ];
   await sendBulk(
     search.client,
