@@ -234,7 +234,11 @@ const projectMixed = (headerState: State, profileState: State, knowDeletion = tr
 };
 
 const content = (write: DocumentWrite) => {
-  const { revs: _revs, version: _version, ...rest } = write.source as Record<string, unknown>;
+  const {
+    revs: _revs,
+    version: _version,
+    ...rest
+  } = write.source as unknown as Record<string, unknown>;
   return JSON.stringify(rest);
 };
 
