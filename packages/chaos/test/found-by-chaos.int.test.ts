@@ -99,10 +99,10 @@ const placeOrderOfDeletedUser = async () => {
 };
 
 describe('search sync after the customer was deleted in an earlier batch', () => {
-  // Bug in @pipeline/search (reads.ts, userRevOf): without the profile and without its
-  // REMOVE in the same batch, the user component of the version falls back to 0, below the
+  // Was a bug in @pipeline/search (reads.ts, userRevOf): without the profile and without its
+  // REMOVE in the same batch, the user component of the version fell back to 0, below the
   // user rev (about 1.8e15) that earlier documents carried, so every later projection of
-  // the order loses as a version conflict and is counted as done.
+  // the order lost as a version conflict and was counted as done.
   it('indexes a later status change of the order', async () => {
     // Prepare
     const { userId, order } = await placeOrderOfDeletedUser();
@@ -119,8 +119,8 @@ describe('search sync after the customer was deleted in an earlier batch', () =>
     expect(result.stale).toBe(0);
   });
 
-  // Same root cause: the order's deleted-marker gets version 2·H + 1 + 0, below the live
-  // document's H + U + I, so the marker is refused and the deleted order stays searchable.
+  // Same root cause: the order's deleted-marker got version 2·H + 1 + 0, below the live
+  // document's H + U + I, so the marker was refused and the deleted order stayed searchable.
   it('hides the order once it is deleted', async () => {
     // Prepare
     const { userId, order } = await placeOrderOfDeletedUser();
@@ -134,12 +134,11 @@ describe('search sync after the customer was deleted in an earlier batch', () =>
 });
 
 describe('an order id placed again by another customer', () => {
-  // Bug in @pipeline/search (reads.ts, projectOrders): for a target named by a record's
-  // key, the ref's userId and createdAt are applied with `??=`, so a late REMOVE of the
-  // first header (its lane retried after the order was placed again; the two headers are
-  // different items) looks for the first header, misses it, and writes a marker whose
-  // version 2·H + 1 + U carries the first customer's latest rev. Changing `??=` to `=` is
-  // not enough: the document then keeps the first customer's userId.
+  // Was a bug in @pipeline/search (reads.ts, projectOrders): for a target named by a
+  // record's key, the ref's userId and createdAt were applied with `??=`, so a late REMOVE of
+  // the first header (its lane retried after the order was placed again; the two headers
+  // are different items) looked for the first header, missed it, and wrote a marker whose
+  // version 2·H + 1 + U carried the first customer's latest rev.
   it('stays searchable when the delete of its first header is delivered late', async () => {
     // Prepare: the new owner's profile is older than the first owner's latest rename.
     const stamp = `${Date.now().toString(36)}${next++}`;
