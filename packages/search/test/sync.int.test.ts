@@ -211,6 +211,29 @@ describe('sync-search through DynamoDB Local, the local runner and the local sea
     expect(found.total).toBe(0);
   });
 
+  it('keeps indexing an order whose customer renamed after ordering and was deleted in an earlier batch, without their name', async () => {
+    // Prepare: the rename lifts the profile's rev above the order's, so only the deleted
+    // user's marker, read back from the users index, says how high the user component is.
+    const { userId, user, orderId, order } = await placeOrder('Ada Byron');
+    const renamed = await store.updateUser({ userId, expectedRev: user.rev, name: 'Ada King' });
+    await runner!.waitForIdle();
+    await store.deleteUser(userId, renamed.rev);
+    await runner!.waitForIdle();
+    const nameless = await eventually(async () => {
+      const doc = await orderDoc(orderId);
+      return doc && doc.source.customerName === undefined ? doc : undefined;
+    });
+    // Act
+    await store.updateOrderStatus({ userId, orderId, expectedRev: order.rev, to: 'paid' });
+    await runner!.waitForIdle();
+    // Assess
+    const paid = await orderDoc(orderId);
+    expect(paid?.source).toMatchObject({ status: 'paid', revs: { user: renamed.rev + 1 } });
+    expect(paid?.source).not.toHaveProperty('customerName');
+    expect(paid?.source).not.toHaveProperty('customerEmail');
+    expect(paid!.version).toBeGreaterThan(nameless.version);
+  });
+
   it("updates every order of a renamed user, and the user's own document", async () => {
     // Prepare
     const { userId, user, orderId } = await placeOrder('Ada Byron');
