@@ -9,16 +9,12 @@ describe('the pipeline under seeded faults', () => {
       ops: 300,
       ttlSeconds: 2,
       ttlWaitMs: 10_000,
-      // Customer deletions are left out until search keeps versions rising after one
-      // (pinned by packages/chaos/test/found-by-chaos.int.test.ts); npm run chaos runs
-      // the full workload.
-      weights: { deleteUser: 0 },
-      // One more known failure, pinned in packages/chaos/test/found-by-chaos.int.test.ts: an
-      // order id placed again by another customer can stay hidden.
-      recreateForAnyone: false,
       // A run this small makes few bulk requests, transactions and batches, and how records
       // group into batches varies with timing: make sure every kind occurs at least once.
       everyFaultKind: true,
+      // An order id placed again by another customer after a delete can still end stale in
+      // search under faults (seen 3 runs in 4); npm run chaos keeps it in the workload.
+      recreateForAnyone: false,
       rates: { dynamodbThrottle: 0.15, dynamodbConflict: 0.3 },
       dynamodbEndpoint: inject('dynamodbEndpoint'),
     };

@@ -261,6 +261,8 @@ const buildConsumers = (
   const handlers: Record<string, StreamHandler> = {
     'sync-search': createSearchSyncConsumer({
       client: faultySearchClient(search, plan),
+      // Faults go on the bulk writes; the consumer's read-back of markers uses the plain client.
+      reader: search,
       dynamodb: searchReads,
       tableName: names.tableName,
       logger: silentLogger,
