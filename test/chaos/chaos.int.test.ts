@@ -12,9 +12,6 @@ describe('the pipeline under seeded faults', () => {
       // A run this small makes few bulk requests, transactions and batches, and how records
       // group into batches varies with timing: make sure every kind occurs at least once.
       everyFaultKind: true,
-      // An order id placed again by another customer after a delete can still end stale in
-      // search under faults (seen 3 runs in 4); npm run chaos keeps it in the workload.
-      recreateForAnyone: false,
       rates: { dynamodbThrottle: 0.15, dynamodbConflict: 0.3 },
       dynamodbEndpoint: inject('dynamodbEndpoint'),
     };

@@ -13,6 +13,7 @@ import {
   createSearchClient,
   createSearchSyncConsumer,
   ensureSearchIndices,
+  searchIndexNames,
 } from '@pipeline/search';
 import { type SearchServer, startSearchServer } from '@pipeline/search-server';
 import { createStore, type Store } from '@pipeline/store';
@@ -175,5 +176,70 @@ describe('an order id placed again by another customer', () => {
     // Assess
     const result = await checkSearch(search, await scanTable(table.client, table.tableName));
     expect(result.missing).toBe(0);
+  });
+});
+
+describe('a profile update that changes nothing orders copy', () => {
+  // Was a bug in the chaos check (invariants.ts, checkSearch), seen with recreateForAnyone
+  // as `search.stale = 2`: a rename drew the name the customer already had, so the consumer
+  // rightly re-projected none of their orders (plan.ts, changesCustomerFields), and the
+  // check, which demanded `revs.user` equal the profile's latest rev, called their documents
+  // stale although every field matched the table.
+  it('counts the orders current, since their documents match the table', async () => {
+    // Prepare
+    const userId = `s${Date.now().toString(36)}${next++}`;
+    const orderId = `o${userId}`;
+    const user = await store.createUser({ userId, email: `${userId}@example.com`, name: 'Ada' });
+    await store.createOrder({
+      userId,
+      orderId,
+      items: [
+        {
+          productId: 'p1',
+          name: 'Engine',
+          quantity: 1,
+          unitPrice: { amount: 100, currency: 'EUR' },
+        },
+      ],
+    });
+    await runner.waitForIdle();
+    // Act
+    await store.updateUser({ userId, expectedRev: user.rev, name: 'Ada' });
+    await runner.waitForIdle();
+    // Assess
+    const result = await checkSearch(search, await scanTable(table.client, table.tableName));
+    expect(result.examples.filter((example) => example.includes(orderId))).toEqual([]);
+  });
+
+  it('still counts an order stale when it lacks its customer’s new name', async () => {
+    // Prepare: a document that kept the old name although the profile's rev moved on.
+    const userId = `t${Date.now().toString(36)}${next++}`;
+    const orderId = `o${userId}`;
+    const user = await store.createUser({ userId, email: `${userId}@example.com`, name: 'Ada' });
+    await store.createOrder({
+      userId,
+      orderId,
+      items: [
+        {
+          productId: 'p1',
+          name: 'Engine',
+          quantity: 1,
+          unitPrice: { amount: 100, currency: 'EUR' },
+        },
+      ],
+    });
+    await runner.waitForIdle();
+    const index = searchIndexNames().orders.write;
+    const before = await search.get({ index, id: orderId });
+    // Act: the rename lands in the table, and its fan-out is undone in the index.
+    await store.updateUser({ userId, expectedRev: user.rev, name: 'Ada King' });
+    await runner.waitForIdle();
+    const source = (before.body as { _source: Record<string, unknown> })._source;
+    await search.index({ index, id: orderId, body: source, refresh: true });
+    // Assess
+    const result = await checkSearch(search, await scanTable(table.client, table.tableName));
+    expect(result.examples.filter((example) => example.includes(orderId))).toEqual([
+      expect.stringContaining(`stale order ${orderId}`),
+    ]);
   });
 });
