@@ -6,7 +6,7 @@ import type {
   UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { EntityType, IndexName, idSchema, keys, type Session } from '@pipeline/model';
-import { decodeCursor } from './cursor.js';
+import { buildIndexPageParams, decodeCursor } from './cursor.js';
 import { auditOfNew, toAttributes, toItem } from './items.js';
 import { epochSeconds, nextRev } from './rev.js';
 import {
@@ -97,23 +97,13 @@ export const buildListProductsByCategoryParams = (
   input: ListProductsByCategoryInput,
 ): QueryCommandInput => {
   const { category, limit, cursor } = parseInput(listProductsByCategoryInputSchema, input);
-  const partition = keys.productByCategory(category, '').GSI1PK;
-  return {
-    TableName: tableName,
-    IndexName: IndexName.gsi1,
-    KeyConditionExpression: '#gsi1pk = :gsi1pk',
-    ExpressionAttributeNames: { '#gsi1pk': 'GSI1PK' },
-    ExpressionAttributeValues: toAttributes({ ':gsi1pk': partition }),
-    Limit: limit,
-    ...(cursor
-      ? {
-          ExclusiveStartKey: decodeCursor(cursor, {
-            requiredKeys: ['PK', 'SK', 'GSI1PK', 'GSI1SK'],
-            partition: { name: 'GSI1PK', value: partition },
-          }),
-        }
-      : {}),
-  };
+  return buildIndexPageParams(tableName, {
+    indexName: IndexName.gsi1,
+    partition: keys.productByCategory(category, '').GSI1PK,
+    newestFirst: false,
+    limit,
+    cursor,
+  });
 };
 
 /**

@@ -1,6 +1,8 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import { type IndexName, mainTable } from '@pipeline/model';
 import { z } from 'zod';
 import { InvalidCursorError } from './errors.js';
+import { toAttributes } from './items.js';
 
 /** Key attribute names a cursor may carry: the table's and the GSIs' keys, all strings. */
 const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK'] as const;
@@ -73,4 +75,44 @@ export const decodeCursor = (
     if (value !== undefined) startKey[name] = { S: value };
   }
   return startKey;
+};
+
+/**
+ * Builds the Query of one page of a GSI partition, resuming after `cursor`: the shape
+ * shared by orders by status, flagged orders and products by category.
+ *
+ * @example
+ * buildIndexPageParams('orders', { indexName: 'GSI2', partition: 'FLAGGED', newestFirst: true, limit: 50 })
+ */
+export const buildIndexPageParams = (
+  tableName: string,
+  page: {
+    readonly indexName: (typeof IndexName)[keyof typeof IndexName];
+    readonly partition: string;
+    readonly newestFirst: boolean;
+    readonly limit?: number | undefined;
+    readonly cursor?: string | undefined;
+  },
+): QueryCommandInput => {
+  const index = mainTable.globalSecondaryIndexes.find((gsi) => gsi.indexName === page.indexName)!;
+  const partitionKey = index.partitionKey.name as (typeof KEY_ATTRIBUTES)[number];
+  const sortKey = index.sortKey.name as (typeof KEY_ATTRIBUTES)[number];
+  const alias = partitionKey.toLowerCase();
+  return {
+    TableName: tableName,
+    IndexName: page.indexName,
+    KeyConditionExpression: `#${alias} = :${alias}`,
+    ExpressionAttributeNames: { [`#${alias}`]: partitionKey },
+    ExpressionAttributeValues: toAttributes({ [`:${alias}`]: page.partition }),
+    ...(page.newestFirst ? { ScanIndexForward: false } : {}),
+    Limit: page.limit,
+    ...(page.cursor
+      ? {
+          ExclusiveStartKey: decodeCursor(page.cursor, {
+            requiredKeys: ['PK', 'SK', partitionKey, sortKey],
+            partition: { name: partitionKey, value: page.partition },
+          }),
+        }
+      : {}),
+  };
 };

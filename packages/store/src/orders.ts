@@ -15,7 +15,7 @@ import {
   type OrderStatus,
   orderSk,
 } from '@pipeline/model';
-import { decodeCursor } from './cursor.js';
+import { buildIndexPageParams, decodeCursor } from './cursor.js';
 import { InvalidTransitionError } from './errors.js';
 import { type AttributeMap, auditOfNew, toAttributes, toItem } from './items.js';
 import { nextRev } from './rev.js';
@@ -225,24 +225,14 @@ export const buildListOrdersByStatusParams = (
   input: ListOrdersByStatusInput,
 ): QueryCommandInput => {
   const { status, limit, cursor } = parseInput(listOrdersByStatusInputSchema, input);
-  const partition = `STATUS#${status}`;
-  return {
-    TableName: tableName,
-    IndexName: IndexName.gsi1,
-    KeyConditionExpression: '#gsi1pk = :gsi1pk',
-    ExpressionAttributeNames: { '#gsi1pk': 'GSI1PK' },
-    ExpressionAttributeValues: toAttributes({ ':gsi1pk': partition }),
-    ScanIndexForward: false,
-    Limit: limit,
-    ...(cursor
-      ? {
-          ExclusiveStartKey: decodeCursor(cursor, {
-            requiredKeys: ['PK', 'SK', 'GSI1PK', 'GSI1SK'],
-            partition: { name: 'GSI1PK', value: partition },
-          }),
-        }
-      : {}),
-  };
+  const { GSI1PK: partition } = keys.orderByStatus(status, '', '');
+  return buildIndexPageParams(tableName, {
+    indexName: IndexName.gsi1,
+    partition,
+    newestFirst: true,
+    limit,
+    cursor,
+  });
 };
 
 /**
@@ -256,23 +246,13 @@ export const buildListFlaggedOrdersParams = (
   input: ListFlaggedOrdersInput,
 ): QueryCommandInput => {
   const { limit, cursor } = parseInput(listFlaggedOrdersInputSchema, input);
-  return {
-    TableName: tableName,
-    IndexName: IndexName.gsi2,
-    KeyConditionExpression: '#gsi2pk = :gsi2pk',
-    ExpressionAttributeNames: { '#gsi2pk': 'GSI2PK' },
-    ExpressionAttributeValues: toAttributes({ ':gsi2pk': FLAGGED_PARTITION }),
-    ScanIndexForward: false,
-    Limit: limit,
-    ...(cursor
-      ? {
-          ExclusiveStartKey: decodeCursor(cursor, {
-            requiredKeys: ['PK', 'SK', 'GSI2PK', 'GSI2SK'],
-            partition: { name: 'GSI2PK', value: FLAGGED_PARTITION },
-          }),
-        }
-      : {}),
-  };
+  return buildIndexPageParams(tableName, {
+    indexName: IndexName.gsi2,
+    partition: FLAGGED_PARTITION,
+    newestFirst: true,
+    limit,
+    cursor,
+  });
 };
 
 /**
