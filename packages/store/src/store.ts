@@ -28,14 +28,8 @@ import {
   userSchema,
 } from '@pipeline/model';
 import type { z } from 'zod';
-import {
-  type BatchGetOptions,
-  type BatchItem,
-  type BatchPutOptions,
-  batchGetItems,
-  batchPutItems,
-  type RetryOptions,
-} from './batch.js';
+import { type BatchItem, type BatchPutOptions, batchPutItems } from './batch.js';
+import { type BatchGetOptions, batchGetItems } from './batch-get.js';
 import {
   buildCreateSessionParams,
   buildGetProductParams,
@@ -69,6 +63,7 @@ import {
   buildUpdateOrderStatusParams,
   CreateOrderAction,
 } from './orders.js';
+import type { RetryOptions } from './retry.js';
 import { nextRev } from './rev.js';
 import { type OrderRef, orderRefSchema, type Page } from './schemas.js';
 import { cancellationReasons, conditionFailedAt, sendTransaction } from './transactions.js';
