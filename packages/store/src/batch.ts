@@ -1,18 +1,13 @@
 import {
-  BatchGetItemCommand,
-  type BatchGetItemCommandInput,
   BatchWriteItemCommand,
   type BatchWriteItemCommandInput,
   type DynamoDBClient,
-  type KeysAndAttributes,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { ItemKey } from '@pipeline/model';
 import { z } from 'zod';
 import { keyOf } from './batch-get.js';
 import { UnprocessedItemsError, ValidationError } from './errors.js';
-import { type AttributeMap, toAttributes, toItem } from './items.js';
+import { toItem } from './items.js';
 import {
   backoffDelayMs,
   chunk,
