@@ -9,21 +9,17 @@ import {
   dynamoDbClientConfig,
   EnvVar,
   METRICS_NAMESPACE,
+  openSearchClientConfig,
   publishingMetrics,
   requiredSetting,
 } from '@pipeline/pipeline';
 import { createSearchClient, createSearchSyncConsumer } from '@pipeline/search';
 
 const env = process.env;
-const region = env.AWS_REGION ?? 'us-east-1';
-const service = env[EnvVar.openSearchService] === 'aoss' ? 'aoss' : 'es';
 
 const logger = new Logger({ serviceName: 'sync-search' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'sync-search' });
-const search = createSearchClient({
-  node: requiredSetting(env, EnvVar.openSearchUrl),
-  ...(env[EnvVar.openSearchSigV4] === 'true' ? { sigv4: { region, service } } : {}),
-});
+const search = createSearchClient(openSearchClientConfig(env));
 
 /** Applies one stream batch to the search indexes; reports unapplied records for retry. */
 export const handler = publishingMetrics(

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { LocalStackSettings } from '@pipeline/local';
+import { EnvVar } from '@pipeline/pipeline';
 
 /**
  * Every setting of the local pipeline, in one place: the flag, the environment variable
@@ -14,32 +15,37 @@ export const localSettings = {
   },
   dynamodbEndpoint: {
     flag: 'dynamodb-endpoint',
-    env: 'DYNAMODB_ENDPOINT',
+    env: EnvVar.dynamodbEndpoint,
     default: '',
     help: 'use this DynamoDB instead of starting DynamoDB Local',
   },
   openSearchUrl: {
     flag: 'opensearch-url',
-    env: 'OPENSEARCH_URL',
+    env: EnvVar.openSearchUrl,
     default: '',
     help: 'use this OpenSearch instead of starting the local search server',
   },
-  tableName: { flag: 'table', env: 'TABLE_NAME', default: 'pipeline-main', help: 'the main table' },
+  tableName: {
+    flag: 'table',
+    env: EnvVar.tableName,
+    default: 'pipeline-main',
+    help: 'the main table',
+  },
   aggregatesTableName: {
     flag: 'aggregates-table',
-    env: 'AGGREGATES_TABLE_NAME',
+    env: EnvVar.aggregatesTableName,
     default: 'pipeline-aggregates',
     help: 'the aggregates table',
   },
   archiveBucket: {
     flag: 'archive-bucket',
-    env: 'ARCHIVE_BUCKET',
+    env: EnvVar.archiveBucket,
     default: 'pipeline-archive',
     help: 'the archive bucket',
   },
   archivePrefix: {
     flag: 'archive-prefix',
-    env: 'ARCHIVE_PREFIX',
+    env: EnvVar.archivePrefix,
     default: 'expired',
     help: 'the key prefix of archived objects',
   },

@@ -1,8 +1,6 @@
 import type { AttributeValue, _Record as StreamsRecord } from '@aws-sdk/client-dynamodb-streams';
+import { TTL_USER_IDENTITY } from '@pipeline/pipeline';
 import type { DynamoDBRecord, AttributeValue as LambdaAttributeValue } from 'aws-lambda';
-
-/** The identity AWS puts on stream records of items deleted by TTL. */
-const TTL_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
 
 // DynamoDB Local emits TTL deletions with an eventName the SDK does not know, which the
 // SDK passes through as this literal; AWS sends a REMOVE with the service identity.
@@ -73,7 +71,7 @@ export const toLambdaRecord = (
     lambdaRecord.dynamodb!.NewImage = toLambdaImage(stream.NewImage);
   if (stream.OldImage) lambdaRecord.dynamodb!.OldImage = toLambdaImage(stream.OldImage);
   if (expiredLocally || ttlDeletions?.expired(lambdaRecord)) {
-    lambdaRecord.userIdentity = { ...TTL_IDENTITY };
+    lambdaRecord.userIdentity = { ...TTL_USER_IDENTITY };
   } else if (record.userIdentity) {
     lambdaRecord.userIdentity = {
       type: record.userIdentity.Type,

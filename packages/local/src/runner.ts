@@ -11,7 +11,7 @@ import {
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { ConsumerDefinition } from '@pipeline/pipeline';
-import { matchesAnyFilter } from '@pipeline/streams';
+import { matchesAnyFilter, rawItemKey } from '@pipeline/streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type BatchOutcome, interpretResponse } from './batch-outcome.js';
 import { CheckpointStore } from './checkpoints.js';
@@ -112,13 +112,8 @@ class Signal {
   }
 }
 
-const itemKeyOf = (record: DynamoDBRecord): string => {
-  const keys = record.dynamodb?.Keys ?? {};
-  return Object.keys(keys)
-    .sort()
-    .map((name) => JSON.stringify(keys[name]))
-    .join('\u0000');
-};
+// A record without string PK/SK is a poison pill its handler reports; any lane will do.
+const itemKeyOf = (record: DynamoDBRecord): string => rawItemKey(record) ?? '';
 
 // FNV-1a: a stable lane per item key, so an item's records always share a lane.
 const laneOf = (itemKey: string, lanes: number): number => {

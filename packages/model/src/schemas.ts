@@ -35,16 +35,10 @@ export type Money = z.infer<typeof moneySchema>;
 /** A UTC timestamp in ISO 8601 with milliseconds, which sorts lexicographically. */
 export const timestampSchema = z.iso.datetime({ offset: false, precision: 3 });
 
-export const orderStatusSchema = z.enum([
-  OrderStatus.pending,
-  OrderStatus.paid,
-  OrderStatus.shipped,
-  OrderStatus.delivered,
-  OrderStatus.cancelled,
-]);
+export const orderStatusSchema = z.enum(OrderStatus);
 
 /** Attributes every item written by the store carries. */
-const audited = {
+export const auditedFields = {
   createdAt: timestampSchema,
   updatedAt: timestampSchema,
   /** A revision that rises with every write, including across delete and re-create. */
@@ -57,7 +51,7 @@ export const userSchema = z.object({
   email: emailSchema,
   name: z.string().trim().min(1).max(200),
   loyaltyPoints: z.number().int().nonnegative(),
-  ...audited,
+  ...auditedFields,
 });
 /** A user profile. */
 export type User = z.infer<typeof userSchema>;
@@ -69,7 +63,7 @@ export const orderItemSchema = z.object({
   name: z.string().trim().min(1).max(200),
   quantity: z.number().int().positive().max(10_000),
   unitPrice: moneySchema,
-  ...audited,
+  ...auditedFields,
 });
 /** One line of an order. */
 export type OrderItem = z.infer<typeof orderItemSchema>;
@@ -82,7 +76,7 @@ export const orderSchema = z.object({
   total: moneySchema,
   itemCount: z.number().int().nonnegative(),
   flagged: z.boolean(),
-  ...audited,
+  ...auditedFields,
 });
 /** An order header; its lines are {@link OrderItem}s. */
 export type Order = z.infer<typeof orderSchema>;
@@ -93,7 +87,7 @@ export const productSchema = z.object({
   name: z.string().trim().min(1).max(200),
   category: idSchema,
   price: moneySchema,
-  ...audited,
+  ...auditedFields,
 });
 /** A product in the catalogue. */
 export type Product = z.infer<typeof productSchema>;
@@ -104,7 +98,7 @@ export const sessionSchema = z.object({
   userId: idSchema,
   /** Expiry in epoch seconds; DynamoDB's TTL deletes the item some time after it. */
   ttl: z.number().int().positive(),
-  ...audited,
+  ...auditedFields,
 });
 /** A login session. */
 export type Session = z.infer<typeof sessionSchema>;
@@ -116,7 +110,7 @@ export const productViewSchema = z.object({
   at: timestampSchema,
   userId: idSchema.optional(),
   ttl: z.number().int().positive(),
-  ...audited,
+  ...auditedFields,
 });
 /** One raw product view event; the aggregates count these. */
 export type ProductView = z.infer<typeof productViewSchema>;

@@ -47,6 +47,20 @@ export const s3ClientConfig = (env: Environment) => {
 };
 
 /**
+ * OpenSearch client settings: the URL named by `OPENSEARCH_URL`, signed with SigV4 for
+ * `es` (or `aoss` for Serverless) when `OPENSEARCH_SIGV4` is `true`.
+ *
+ * @example
+ * const client = createSearchClient(openSearchClientConfig(process.env));
+ */
+export const openSearchClientConfig = (env: Environment) => {
+  const node = requiredSetting(env, EnvVar.openSearchUrl);
+  if (env[EnvVar.openSearchSigV4] !== 'true') return { node };
+  const service: 'es' | 'aoss' = env[EnvVar.openSearchService] === 'aoss' ? 'aoss' : 'es';
+  return { node, sigv4: { region: env.AWS_REGION ?? LOCAL_AWS.region, service } };
+};
+
+/**
  * Wraps a stream handler so the metrics it stored are published after every invocation,
  * success or failure.
  */

@@ -7,7 +7,7 @@ import {
   orderStatusSchema,
 } from '@pipeline/model';
 import { z } from 'zod';
-import type { IndexedMoney } from './documents.js';
+import type { OrderDocument } from './documents.js';
 import { InvalidSearchQueryError } from './errors.js';
 import { requestFailed, searchIndexNames } from './indices.js';
 
@@ -284,17 +284,8 @@ export const buildSearchUsersRequest = (
 };
 
 /** One order found. */
-export interface OrderHit {
-  readonly orderId: string;
-  readonly userId: string;
+export interface OrderHit extends Omit<OrderDocument, 'status' | 'revs' | 'deleted' | 'version'> {
   readonly status: OrderStatus;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly total: IndexedMoney;
-  readonly itemProductIds: string[];
-  readonly itemNames: string[];
-  readonly customerName?: string;
-  readonly customerEmail?: string;
   /** Relevance; `null` unless sorted by relevance. */
   readonly score: number | null;
 }

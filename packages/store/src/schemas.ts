@@ -1,18 +1,12 @@
-import { EntityType, emailSchema, idSchema, timestampSchema } from '@pipeline/model';
+import { auditedFields, EntityType, emailSchema, idSchema } from '@pipeline/model';
 import { z } from 'zod';
-
-const audited = {
-  createdAt: timestampSchema,
-  updatedAt: timestampSchema,
-  rev: z.number().int().positive(),
-};
 
 /** The item that reserves an email address for one user: `PK=EMAIL#<email>, SK=EMAIL`. */
 export const emailGuardSchema = z.object({
   entityType: z.literal(EntityType.emailGuard),
   email: emailSchema,
   userId: idSchema,
-  ...audited,
+  ...auditedFields,
 });
 /** The item that reserves an email address for one user. */
 export type EmailGuard = z.infer<typeof emailGuardSchema>;
@@ -26,7 +20,7 @@ export const orderRefSchema = z.object({
   entityType: z.literal(EntityType.orderRef),
   orderId: idSchema,
   userId: idSchema,
-  ...audited,
+  ...auditedFields,
 });
 /** Where an order lives, found by its id alone. */
 export type OrderRef = z.infer<typeof orderRefSchema>;

@@ -1,4 +1,5 @@
 import { parseKey } from '@pipeline/model';
+import { TTL_USER_IDENTITY } from '@pipeline/pipeline';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { DecodeError, type DecodeFailureReason, MalformedAttributeError } from './errors.js';
 import { isSequenceNumber } from './sequence.js';
@@ -6,7 +7,6 @@ import type { ChangeEvent, ChangeKind, Image } from './types.js';
 import { unmarshallImage } from './unmarshall.js';
 
 /** The identity DynamoDB's TTL process puts on the records of items it deleted. */
-export const TTL_PRINCIPAL = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
 
 const kindOf = (eventName: unknown): ChangeKind | undefined => {
   switch (eventName) {
@@ -34,7 +34,10 @@ export const itemKeyOf = (pk: string, sk: string): string => `${pk}\u0000${sk}`;
 export const isTtlIdentity = (userIdentity: unknown): boolean => {
   if (userIdentity === null || typeof userIdentity !== 'object') return false;
   const identity = userIdentity as { type?: unknown; principalId?: unknown };
-  return identity.type === TTL_PRINCIPAL.type && identity.principalId === TTL_PRINCIPAL.principalId;
+  return (
+    identity.type === TTL_USER_IDENTITY.type &&
+    identity.principalId === TTL_USER_IDENTITY.principalId
+  );
 };
 
 const stringKey = (keys: unknown, name: 'PK' | 'SK'): string | undefined => {

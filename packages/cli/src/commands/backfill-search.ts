@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Client } from '@opensearch-project/opensearch';
 import { localAwsClientConfig } from '@pipeline/local';
-import { EnvVar } from '@pipeline/pipeline';
+import { EnvVar, openSearchClientConfig } from '@pipeline/pipeline';
 import { backfill, createSearchClient } from '@pipeline/search';
 import type { Command } from '../command.js';
 import { createProgressBar } from '../progress.js';
@@ -11,17 +11,10 @@ import { createProgressBar } from '../progress.js';
 export const SEARCH_ENV_USAGE = `Environment: ${EnvVar.openSearchUrl} (required), ${EnvVar.openSearchSigV4}=true and ${EnvVar.openSearchService} (es|aoss) to sign with SigV4, AWS_REGION`;
 
 /** The search client from the environment, or what is missing. */
-export const searchEnvironment = (env: NodeJS.ProcessEnv = process.env): Client | string => {
-  const node = env[EnvVar.openSearchUrl];
-  if (!node) return `${EnvVar.openSearchUrl} is not set`;
-  const service = env[EnvVar.openSearchService] === 'aoss' ? 'aoss' : 'es';
-  return createSearchClient({
-    node,
-    ...(env[EnvVar.openSearchSigV4] === 'true'
-      ? { sigv4: { region: env.AWS_REGION ?? 'us-east-1', service } }
-      : {}),
-  });
-};
+export const searchEnvironment = (env: NodeJS.ProcessEnv = process.env): Client | string =>
+  env[EnvVar.openSearchUrl]
+    ? createSearchClient(openSearchClientConfig(env))
+    : `${EnvVar.openSearchUrl} is not set`;
 
 const usage = `Usage: backfill-search [--segments <n>] [--resume-file <path>] [--prefix <p>]
 
