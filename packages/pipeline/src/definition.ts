@@ -1,12 +1,7 @@
 import { EntityType } from '@pipeline/model';
+import { TTL_USER_IDENTITY } from './ttl.js';
 import { Access, type ConsumerDefinition, type FilterPattern } from './types.js';
 import { validatePipeline } from './validate.js';
-
-/** The identity DynamoDB puts on records of items its TTL process deleted. */
-export const TTL_USER_IDENTITY = {
-  type: 'Service',
-  principalId: 'dynamodb.amazonaws.com',
-} as const;
 
 const common = {
   startingPosition: 'TRIM_HORIZON',
