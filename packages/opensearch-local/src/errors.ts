@@ -1,0 +1,53 @@
+/** Base class of every error raised while bringing up the local OpenSearch node. */
+export class OpenSearchLocalError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OpenSearchLocalError';
+    this.code = code;
+  }
+}
+
+/** A JDK 17 or newer (java and javac) is not installed. */
+export class JdkMissingError extends OpenSearchLocalError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(
+      'opensearchLocal.jdkMissing',
+      `The local OpenSearch node needs a JDK 17 or newer, with javac (${detail}). Install it ` +
+        'with `sudo apt-get install -y openjdk-17-jdk-headless` on Debian or Ubuntu, or ' +
+        '`brew install openjdk@17` on macOS, or point JAVA_HOME at a JDK 17 to 23.',
+      options,
+    );
+    this.name = 'JdkMissingError';
+  }
+}
+
+/** Maven is not installed, so OpenSearch cannot be resolved from Maven Central. */
+export class MavenMissingError extends OpenSearchLocalError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(
+      'opensearchLocal.mavenMissing',
+      `The local OpenSearch node is resolved from Maven Central by Maven (${detail}). Install ` +
+        'it with `sudo apt-get install -y maven` on Debian or Ubuntu, or `brew install maven` ' +
+        'on macOS, then make sure `mvn -version` works.',
+      options,
+    );
+    this.name = 'MavenMissingError';
+  }
+}
+
+/** Maven or javac failed while preparing the node. */
+export class EngineResolveError extends OpenSearchLocalError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('opensearchLocal.resolve', message, options);
+    this.name = 'EngineResolveError';
+  }
+}
+
+/** The node exited, or was not ready in time. */
+export class NodeStartError extends OpenSearchLocalError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('opensearchLocal.start', message, options);
+    this.name = 'NodeStartError';
+  }
+}

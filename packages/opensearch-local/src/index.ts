@@ -1,0 +1,19 @@
+export {
+  type Engine,
+  openSearchVersion,
+  type ResolveEngineOptions,
+  resolveEngine,
+} from './engine.js';
+export {
+  EngineResolveError,
+  JdkMissingError,
+  MavenMissingError,
+  NodeStartError,
+  OpenSearchLocalError,
+} from './errors.js';
+export {
+  localNodeSettings,
+  type OpenSearchNode,
+  type StartOpenSearchNodeOptions,
+  startOpenSearchNode,
+} from './node.js';
