@@ -1,20 +1,35 @@
 import { type DynamoDbLocal, startDynamoDbLocal } from '@pipeline/local';
+import { type OpenSearchNode, startOpenSearchNode } from '@pipeline/opensearch-local';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     dynamodbEndpoint: string;
+    /** The run's OpenSearch: the local node, or the cluster `OPENSEARCH_URL` names. */
+    opensearchUrl: string;
   }
 }
 
 let dynamodb: DynamoDbLocal | undefined;
+let opensearch: OpenSearchNode | undefined;
 
-/** Starts one in-memory DynamoDB Local for the whole run; test files isolate by table name. */
+/**
+ * Starts one in-memory DynamoDB Local and one OpenSearch node for the whole run, side by
+ * side; test files isolate by table name and index prefix. `OPENSEARCH_URL` points the run
+ * at another cluster instead.
+ */
 export const setup = async (project: TestProject) => {
-  dynamodb = await startDynamoDbLocal();
-  project.provide('dynamodbEndpoint', dynamodb.endpoint);
+  const external = process.env.OPENSEARCH_URL;
+  const [local, node] = await Promise.all([
+    startDynamoDbLocal(),
+    external ? undefined : startOpenSearchNode({ onProgress: (message) => console.error(message) }),
+  ]);
+  dynamodb = local;
+  opensearch = node;
+  project.provide('dynamodbEndpoint', local.endpoint);
+  project.provide('opensearchUrl', external ?? (node as OpenSearchNode).url);
 };
 
 export const teardown = async () => {
-  await dynamodb?.stop();
+  await Promise.all([dynamodb?.stop(), opensearch?.stop()]);
 };

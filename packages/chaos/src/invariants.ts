@@ -80,8 +80,9 @@ const readAll = async (
 export const checkSearch = async (
   client: Client,
   items: readonly Record<string, unknown>[],
+  prefix = '',
 ): Promise<SearchInvariants> => {
-  const names = searchIndexNames();
+  const names = searchIndexNames(prefix);
   await client.indices.refresh({ index: [names.orders.read, names.users.read] });
   const userDocs = await readAll(client, names.users.read, 'userId');
   const orderDocs = await readAll(client, names.orders.read, 'orderId');

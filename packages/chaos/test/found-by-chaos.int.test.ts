@@ -15,11 +15,10 @@ import {
   ensureSearchIndices,
   searchIndexNames,
 } from '@pipeline/search';
-import { type SearchServer, startSearchServer } from '@pipeline/search-server';
 import { createStore, type Store } from '@pipeline/store';
 import type { LogSink } from '@pipeline/streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   createMainTable,
   localStreamsClient,
@@ -29,7 +28,7 @@ import { checkSearch, scanTable } from '../src/index.js';
 
 let table: TestTable;
 let streams: DynamoDBStreamsClient;
-let server: SearchServer;
+const prefix = `found-${Date.now().toString(36)}-`;
 let search: ReturnType<typeof createSearchClient>;
 let store: Store;
 let runner: LocalRunner;
@@ -42,15 +41,15 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Lo
 beforeAll(async () => {
   table = await createMainTable();
   streams = localStreamsClient();
-  server = await startSearchServer();
-  search = createSearchClient({ node: server.url });
-  await ensureSearchIndices(search);
+  search = createSearchClient({ node: inject('opensearchUrl') });
+  await ensureSearchIndices(search, { prefix });
   store = createStore({ tableName: table.tableName, client: table.client });
   stateDirectory = mkdtempSync(join(tmpdir(), 'chaos-found-'));
   syncSearch = createSearchSyncConsumer({
     client: search,
     dynamodb: table.client,
     tableName: table.tableName,
+    prefix,
     logger: silent,
   });
   runner = new LocalRunner({
@@ -74,8 +73,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await runner.stop();
+  await search.indices.delete({ index: `${prefix}*` }).catch(() => undefined);
   await search.close();
-  await server.stop();
   streams.destroy();
   rmSync(stateDirectory, { recursive: true, force: true });
 });
@@ -116,7 +115,11 @@ describe('search sync after the customer was deleted in an earlier batch', () =>
     });
     await runner.waitForIdle();
     // Assess
-    const result = await checkSearch(search, await scanTable(table.client, table.tableName));
+    const result = await checkSearch(
+      search,
+      await scanTable(table.client, table.tableName),
+      prefix,
+    );
     expect(result.stale).toBe(0);
   });
 
@@ -129,7 +132,11 @@ describe('search sync after the customer was deleted in an earlier batch', () =>
     await store.deleteOrder({ userId, orderId: order.orderId, expectedRev: order.rev });
     await runner.waitForIdle();
     // Assess
-    const result = await checkSearch(search, await scanTable(table.client, table.tableName));
+    const result = await checkSearch(
+      search,
+      await scanTable(table.client, table.tableName),
+      prefix,
+    );
     expect(result.resurrected).toBe(0);
   });
 });
@@ -174,7 +181,11 @@ describe('an order id placed again by another customer', () => {
     // Act: the first header's REMOVE arrives again, as a retried batch of its lane would.
     await syncSearch({ Records: [remove!] });
     // Assess
-    const result = await checkSearch(search, await scanTable(table.client, table.tableName));
+    const result = await checkSearch(
+      search,
+      await scanTable(table.client, table.tableName),
+      prefix,
+    );
     expect(result.missing).toBe(0);
   });
 });
@@ -207,7 +218,11 @@ describe('a profile update that changes nothing orders copy', () => {
     await store.updateUser({ userId, expectedRev: user.rev, name: 'Ada' });
     await runner.waitForIdle();
     // Assess
-    const result = await checkSearch(search, await scanTable(table.client, table.tableName));
+    const result = await checkSearch(
+      search,
+      await scanTable(table.client, table.tableName),
+      prefix,
+    );
     expect(result.examples.filter((example) => example.includes(orderId))).toEqual([]);
   });
 
@@ -229,7 +244,7 @@ describe('a profile update that changes nothing orders copy', () => {
       ],
     });
     await runner.waitForIdle();
-    const index = searchIndexNames().orders.write;
+    const index = searchIndexNames(prefix).orders.write;
     const before = await search.get({ index, id: orderId });
     // Act: the rename lands in the table, and its fan-out is undone in the index.
     await store.updateUser({ userId, expectedRev: user.rev, name: 'Ada King' });
@@ -237,7 +252,11 @@ describe('a profile update that changes nothing orders copy', () => {
     const source = (before.body as { _source: Record<string, unknown> })._source;
     await search.index({ index, id: orderId, body: source, refresh: true });
     // Assess
-    const result = await checkSearch(search, await scanTable(table.client, table.tableName));
+    const result = await checkSearch(
+      search,
+      await scanTable(table.client, table.tableName),
+      prefix,
+    );
     expect(result.examples.filter((example) => example.includes(orderId))).toEqual([
       expect.stringContaining(`stale order ${orderId}`),
     ]);

@@ -23,7 +23,7 @@ export const localSettings = {
     flag: 'opensearch-url',
     env: EnvVar.openSearchUrl,
     default: '',
-    help: 'use this OpenSearch instead of starting the local search server',
+    help: 'use this OpenSearch instead of starting the local OpenSearch node',
   },
   tableName: {
     flag: 'table',

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { aggregatesTable, mainTable } from '@pipeline/model';
+import { type OpenSearchNode, startOpenSearchNode } from '@pipeline/opensearch-local';
 import { EnvVar } from '@pipeline/pipeline';
-import { type SearchServer, startSearchServer } from '@pipeline/search-server';
 import { type ArchiveServer, startArchiveServer } from './archive-server.js';
 import { type DynamoDbLocal, localAwsClientConfig, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalRunner, type LocalRunnerOptions, type RunnerConsumer } from './runner.js';
@@ -26,8 +26,10 @@ export interface LocalStackSettings {
   readonly dataDirectory?: string;
   /** Use this DynamoDB (Local or AWS) instead of starting DynamoDB Local. */
   readonly dynamodbEndpoint?: string;
-  /** Use this OpenSearch instead of starting the local search server. */
+  /** Use this OpenSearch instead of starting the local OpenSearch node. */
   readonly openSearchUrl?: string;
+  /** Called with progress lines while the OpenSearch node is resolved on a first run. */
+  readonly onProgress?: (message: string) => void;
   readonly tableName: string;
   readonly aggregatesTableName: string;
   readonly archiveBucket: string;
@@ -39,6 +41,8 @@ export interface LocalEngines {
   readonly dynamodbEndpoint: string;
   readonly openSearchUrl: string;
   readonly s3Endpoint: string;
+  /** The local OpenSearch node, when one was started rather than an external cluster named. */
+  readonly openSearchNode: OpenSearchNode | undefined;
   readonly streamArn: string;
   readonly dynamodb: DynamoDBClient;
   readonly streams: DynamoDBStreamsClient;
@@ -51,8 +55,9 @@ export interface LocalEngines {
 
 /**
  * Starts the engines the pipeline runs on locally — DynamoDB Local with both tables,
- * the OpenSearch-compatible search server and the S3-compatible archive — or connects
- * to the ones the settings name. Stops whatever it started, in reverse order.
+ * a single-node OpenSearch and the S3-compatible archive — or connects to the ones the
+ * settings name. DynamoDB Local and OpenSearch start side by side. Stops whatever it
+ * started, in reverse order.
  *
  * @example
  * const engines = await startLocalEngines({ dataDirectory: '.local', ...names });
@@ -62,8 +67,18 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
   const stopAll = async () => {
     for (const engine of started.reverse()) await engine.stop();
   };
+  const dir = settings.dataDirectory;
+  // The JVM takes the longest to start, so it starts first and is awaited last.
+  const openSearchStarting: Promise<OpenSearchNode | undefined> = settings.openSearchUrl
+    ? Promise.resolve(undefined)
+    : startOpenSearchNode({
+        ...(dir ? { dataDirectory: join(dir, 'opensearch') } : {}),
+        ...(settings.onProgress ? { onProgress: settings.onProgress } : {}),
+      });
+  openSearchStarting.catch(() => {}); // awaited below; this only marks it handled
+  // Registered at once, so a failure elsewhere still stops a node that comes up later.
+  started.push({ stop: async () => (await openSearchStarting.catch(() => undefined))?.stop() });
   try {
-    const dir = settings.dataDirectory;
     let dynamodbEndpoint = settings.dynamodbEndpoint;
     if (!dynamodbEndpoint) {
       const local: DynamoDbLocal = await startDynamoDbLocal(
@@ -95,14 +110,8 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
     ttl.start();
     started.push(ttl);
 
-    let openSearchUrl = settings.openSearchUrl;
-    if (!openSearchUrl) {
-      const search: SearchServer = await startSearchServer(
-        dir ? { dataDirectory: join(dir, 'search') } : {},
-      );
-      started.push(search);
-      openSearchUrl = search.url;
-    }
+    const openSearchNode = await openSearchStarting;
+    const openSearchUrl = settings.openSearchUrl ?? (openSearchNode as OpenSearchNode).url;
     const archive: ArchiveServer = await startArchiveServer({
       ...(dir ? { directory: join(dir, 'archive') } : {}),
       buckets: [settings.archiveBucket],
@@ -113,6 +122,7 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
       dynamodbEndpoint,
       openSearchUrl,
       s3Endpoint: archive.endpoint,
+      openSearchNode,
       streamArn,
       dynamodb,
       streams,

@@ -23,6 +23,12 @@ export interface OpenSearchNode {
   stop(): Promise<void>;
   /** Kills the JVM with SIGKILL, as a crash would, and waits for it to exit. */
   kill(): Promise<void>;
+  /**
+   * Starts a new JVM on the same port and data directory once this one has been killed,
+   * as a node comes back after a crash: what was flushed or in the translog is there again.
+   * The new node takes over the temporary directory, if any.
+   */
+  restart(): Promise<OpenSearchNode>;
 }
 
 /** Options of {@link startOpenSearchNode}. */
@@ -163,16 +169,24 @@ const waitForCluster = async (
  * const client = new Client({ node: node.url });
  * await node.stop();
  */
-export const startOpenSearchNode = async (
+export const startOpenSearchNode = (
   options: StartOpenSearchNodeOptions = {},
 ): Promise<OpenSearchNode> => {
-  const started = Date.now();
-  const timeoutMs = options.startTimeoutMs ?? 120_000;
-  const engine = await resolveEngine(options);
   const temporary = options.dataDirectory === undefined;
   const home = temporary
     ? mkdtempSync(join(tmpdir(), 'opensearch-local-'))
     : resolve(options.dataDirectory as string);
+  return launch(options, home, temporary);
+};
+
+const launch = async (
+  options: StartOpenSearchNodeOptions,
+  home: string,
+  temporary: boolean,
+): Promise<OpenSearchNode> => {
+  const started = Date.now();
+  const timeoutMs = options.startTimeoutMs ?? 120_000;
+  const engine = await resolveEngine(options);
   mkdirSync(join(home, 'tmp'), { recursive: true });
   const settings = { ...localNodeSettings(options.port ?? 0, home), ...options.settings };
   const java: NodeProcess = spawn(
@@ -221,6 +235,12 @@ export const startOpenSearchNode = async (
     if (isRunning()) java.kill('SIGKILL');
     await exited;
   };
+  const restart = async () => {
+    if (isRunning()) throw new NodeStartError('restart() needs the node to have exited first');
+    // The directory now belongs to the new node.
+    removed = true;
+    return launch({ ...options, port }, home, temporary);
+  };
 
   let port: number;
   try {
@@ -246,5 +266,6 @@ export const startOpenSearchNode = async (
     exited,
     stop,
     kill,
+    restart,
   };
 };

@@ -47,9 +47,8 @@
  * (I ≤ H, and u only rises), and below 3·C₂ − 1 of the next one. A REMOVE of a header that is no
  * longer the id's current incarnation writes no marker: the current one is re-projected.
  *
- * Revs are epoch microseconds (about 1.8e15 today), so three of them stay below 2^53 (the
- * local search server's limit, and exact in JavaScript; OpenSearch allows about 9.2e18)
- * until about 2065.
+ * Revs are epoch microseconds (about 1.8e15 today), so three of them stay below 2^53 (exact
+ * in JavaScript numbers; OpenSearch itself allows about 9.2e18) until about 2065.
  */
 import { InvalidSourceItemError } from './errors.js';
 

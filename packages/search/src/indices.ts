@@ -104,7 +104,11 @@ export const buildIndexTemplate = (names: IndexNames, entity: SearchEntity) => (
   index_patterns: [names.pattern],
   priority: 100,
   template: {
-    settings: { index: { refresh_interval: '1s', number_of_shards: 1 } },
+    settings: {
+      // One replica wherever a second data node can hold it, none on a single node, so
+      // one-node domains and local runs stay green.
+      index: { refresh_interval: '1s', number_of_shards: 1, auto_expand_replicas: '0-1' },
+    },
     mappings: entity === SearchEntity.orders ? ordersMapping : usersMapping,
   },
 });

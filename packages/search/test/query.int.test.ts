@@ -76,7 +76,7 @@ afterAll(async () => {
   await search.stop();
 });
 
-describe('searchOrders against the local search server', () => {
+describe('searchOrders against OpenSearch', () => {
   it('finds orders by customer name, leaving deleted markers out, with facets and a daily histogram', async () => {
     // Act
     const page = await searchOrders(search.client, { text: 'ada' }, search);

@@ -6,39 +6,46 @@ import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { Client } from '@opensearch-project/opensearch';
 import { LocalRunner } from '@pipeline/local';
 import { consumerNamed } from '@pipeline/pipeline';
-import { type SearchServer, startSearchServer } from '@pipeline/search-server';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { inject } from 'vitest';
 import { createSearchClient, ensureSearchIndices, type SearchIndexNames } from '../src/index.js';
 
-/** A local search server with a clock the test moves, and a client with its own prefix. */
+/** The run's OpenSearch node, with a client and index names under a prefix of the file's own. */
 export interface SearchFixture {
-  readonly server: SearchServer;
   readonly client: Client;
   readonly names: SearchIndexNames;
   readonly prefix: string;
-  /** Moves the server's clock forward. */
-  advance(ms: number): void;
+  /**
+   * Makes the node forget the versions of deleted documents now, as it does once
+   * `index.gc_deletes` (60 s) has passed or the node restarts: gc_deletes is set to 0 on
+   * the fixture's indices and a refresh prunes the delete tombstones.
+   */
+  expireDeleteTombstones(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts a search server (gc_deletes 60 s, a movable clock) and sets up prefixed indices. */
+/** Connects to the run's OpenSearch and sets up the templates, indices and aliases under a fresh prefix. */
 export const startSearchFixture = async (): Promise<SearchFixture> => {
-  let offset = 0;
-  const server = await startSearchServer({ gcDeletesMs: 60_000, now: () => Date.now() + offset });
-  const client = createSearchClient({ node: server.url });
+  const client = createSearchClient({ node: inject('opensearchUrl') });
   const prefix = `t${randomUUID().slice(0, 8)}-`;
   const names = await ensureSearchIndices(client, { prefix });
+  const indices = `${prefix}*`;
   return {
-    server,
     client,
     names,
     prefix,
-    advance: (ms) => {
-      offset += ms;
+    expireDeleteTombstones: async () => {
+      await client.indices.putSettings({ index: indices, body: { index: { gc_deletes: '0s' } } });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await client.indices.refresh({ index: indices });
+      await client.indices.putSettings({ index: indices, body: { index: { gc_deletes: '60s' } } });
     },
     stop: async () => {
+      await client.indices.delete({ index: indices }).catch(() => undefined);
+      for (const kind of [names.orders, names.users]) {
+        await client.indices.deleteIndexTemplate({ name: kind.template }).catch(() => undefined);
+      }
       await client.close();
-      await server.stop();
     },
   };
 };

@@ -98,7 +98,7 @@ const eventsTouching = (pk: string): DynamoDBStreamEvent[] =>
     }))
     .filter((event) => event.Records.length > 0);
 
-describe('sync-search through DynamoDB Local, the local runner and the local search server', () => {
+describe('sync-search through DynamoDB Local, the local runner and OpenSearch', () => {
   it('makes orders written through the store searchable by customer, item name and order id', async () => {
     // Prepare
     const { orderId, userId } = await placeOrder('Grace Hopper');
@@ -187,7 +187,7 @@ describe('sync-search through DynamoDB Local, the local runner and the local sea
       return doc?.source.deleted === true ? doc : undefined;
     });
     await runner!.waitForIdle();
-    search.advance(5 * 60_000);
+    await search.expireDeleteTombstones();
     // Act: replay every batch of the order, and a projection of its live state made before the delete.
     const consumer = createSearchSyncConsumer(options);
     for (const event of eventsTouching(`USER#${userId}`)) await consumer(event);

@@ -120,7 +120,7 @@ export const startPipeline = async (
 /** `start`: the whole pipeline on this machine, until Ctrl-C. */
 export const startCommand: Command = {
   name: 'start',
-  summary: 'start DynamoDB Local, the search server, the archive, every consumer and the HTTP API',
+  summary: 'start DynamoDB Local, OpenSearch, the archive, every consumer and the HTTP API',
   usage: `npm start [-- flags]\n\nflag                   environment            default              meaning\n${settingsHelp()}`,
   async run(args) {
     const started = Date.now();
