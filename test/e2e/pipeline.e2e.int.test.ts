@@ -94,6 +94,19 @@ describe('the whole pipeline behind its HTTP API, as npm start runs it', () => {
       expect(byItem.body.hits.map((hit: { orderId: string }) => hit.orderId)).toEqual(['o-1']);
       expect(users.body.hits).toMatchObject([{ userId: 'ada', name: 'Ada Lovelace' }]);
     });
+    const syntax = await call(
+      'GET',
+      `/search/orders?query=${encodeURIComponent('lovelace AND honey')}`,
+    );
+    const badSyntax = await call(
+      'GET',
+      `/search/orders?query=${encodeURIComponent('lovelace AND (')}`,
+    );
+    expect(syntax.body.hits.map((hit: { orderId: string }) => hit.orderId)).toEqual(['o-1']);
+    expect(badSyntax).toMatchObject({
+      status: 400,
+      body: { error: { code: 'search.invalidQuery' } },
+    });
   });
 
   it('moves an order through its statuses, refusing stale and invalid changes, and search and aggregates follow', async () => {

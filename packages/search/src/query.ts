@@ -25,13 +25,41 @@ export type OrderSort = (typeof OrderSort)[keyof typeof OrderSort];
 const instant = z.iso.datetime({ offset: true });
 const size = z.number().int().min(1).max(100);
 const text = z.string().trim().min(1).max(200);
+// OpenSearch's query_string syntax: AND, OR, NOT, "phrases", field:value, wildcards, ranges.
+const queryString = z.string().trim().min(1).max(500);
 const cursor = z.string().min(1).max(2048);
+
+/** Whether the input asks for words, so results rank by relevance. */
+const matchesWords = (input: { text?: string; query?: string }): boolean =>
+  input.text !== undefined || input.query !== undefined;
+
+/** A query_string clause over `fields`, or nothing when there is no query. */
+const queryStringClause = (query: string | undefined, fields: string[]): unknown[] =>
+  query === undefined
+    ? []
+    : [
+        {
+          query_string: {
+            query,
+            fields,
+            default_operator: 'and',
+            // A leading wildcard scans every term of the index.
+            allow_leading_wildcard: false,
+          },
+        },
+      ];
 
 /** What a service may ask of the orders index. */
 export const searchOrdersInputSchema = z
   .strictObject({
     /** Words or an exact order id or email; matched against customer name, email, item names and order id. */
     text: text.optional(),
+    /**
+     * A search-box query in OpenSearch's query_string syntax (`ada AND "blue mug"`,
+     * `status:paid -itemNames:mug`), over the same fields as `text`, words joined by AND.
+     * Bad syntax throws {@link InvalidSearchQueryError} naming `query`.
+     */
+    query: queryString.optional(),
     status: z.union([orderStatusSchema, z.array(orderStatusSchema).min(1).max(5)]).optional(),
     userId: idSchema.optional(),
     /** Inclusive bounds of `createdAt`, ISO 8601. */
@@ -41,7 +69,7 @@ export const searchOrdersInputSchema = z
     minTotal: minorUnitsSchema.optional(),
     maxTotal: minorUnitsSchema.optional(),
     currency: currencySchema.optional(),
-    /** @default 'relevance' with text, 'newest' without */
+    /** @default 'relevance' with text or query, 'newest' without */
     sort: z
       .enum([OrderSort.newest, OrderSort.oldest, OrderSort.total, OrderSort.relevance])
       .optional(),
@@ -64,9 +92,9 @@ export const searchOrdersInputSchema = z
       input.minTotal <= input.maxTotal,
     { path: ['maxTotal'], message: 'must not be below minTotal' },
   )
-  .refine((input) => input.sort !== OrderSort.relevance || input.text !== undefined, {
+  .refine((input) => input.sort !== OrderSort.relevance || matchesWords(input), {
     path: ['sort'],
-    message: 'relevance needs text',
+    message: 'relevance needs text or query',
   });
 
 /** Input of {@link searchOrders}. */
@@ -75,6 +103,8 @@ export type SearchOrdersInput = z.input<typeof searchOrdersInputSchema>;
 /** What a service may ask of the users index. */
 export const searchUsersInputSchema = z.strictObject({
   text: text.optional(),
+  /** A search-box query in OpenSearch's query_string syntax, over name and email. */
+  query: queryString.optional(),
   size: size.optional(),
   cursor: cursor.optional(),
 });
@@ -173,7 +203,7 @@ export const buildSearchOrdersRequest = (
   options: SearchOptions = {},
 ): SearchRequest => {
   const input = parse(searchOrdersInputSchema, rawInput);
-  const sort = input.sort ?? (input.text === undefined ? OrderSort.newest : OrderSort.relevance);
+  const sort = input.sort ?? (matchesWords(input) ? OrderSort.relevance : OrderSort.newest);
   const sortSpec = orderSorts[sort];
   const filter: unknown[] = [];
   if (input.status !== undefined)
@@ -226,7 +256,21 @@ export const buildSearchOrdersRequest = (
     size: input.size ?? 20,
     track_total_hits: true,
     _source: orderFields,
-    query: { bool: { must, filter, must_not: [notDeleted] } },
+    query: {
+      bool: {
+        must: [
+          ...must,
+          ...queryStringClause(input.query, [
+            'customerName^3',
+            'customerEmail^2',
+            'itemNames',
+            'orderId',
+          ]),
+        ],
+        filter,
+        must_not: [notDeleted],
+      },
+    },
     sort: sortSpec,
     aggs: {
       statuses: { terms: { field: 'status', size: 10 } },
@@ -249,11 +293,10 @@ export const buildSearchUsersRequest = (
   options: SearchOptions = {},
 ): SearchRequest => {
   const input = parse(searchUsersInputSchema, rawInput);
-  const sortName = input.text === undefined ? 'name' : 'relevance';
-  const sortSpec =
-    input.text === undefined
-      ? [{ 'name.keyword': { order: 'asc' } }, { userId: { order: 'asc' } }]
-      : [{ _score: { order: 'desc' } }, { userId: { order: 'asc' } }];
+  const sortName = matchesWords(input) ? 'relevance' : 'name';
+  const sortSpec = !matchesWords(input)
+    ? [{ 'name.keyword': { order: 'asc' } }, { userId: { order: 'asc' } }]
+    : [{ _score: { order: 'desc' } }, { userId: { order: 'asc' } }];
   const must =
     input.text === undefined
       ? []
@@ -275,7 +318,12 @@ export const buildSearchUsersRequest = (
     size: input.size ?? 20,
     track_total_hits: true,
     _source: ['userId', 'name', 'email', 'createdAt'],
-    query: { bool: { must, must_not: [notDeleted] } },
+    query: {
+      bool: {
+        must: [...must, ...queryStringClause(input.query, ['name^2', 'email', 'userId'])],
+        must_not: [notDeleted],
+      },
+    },
     sort: sortSpec,
   };
   if (input.cursor !== undefined)
@@ -356,7 +404,7 @@ export const parseSearchOrdersResponse = (
 ): SearchOrdersResult => {
   const input = parse(searchOrdersInputSchema, rawInput);
   const body = raw as RawResponse;
-  const sort = input.sort ?? (input.text === undefined ? OrderSort.newest : OrderSort.relevance);
+  const sort = input.sort ?? (matchesWords(input) ? OrderSort.relevance : OrderSort.newest);
   const hits = (body.hits?.hits ?? []).map((hit): OrderHit => {
     const source = hit._source ?? {};
     return {
@@ -381,6 +429,26 @@ export const parseSearchOrdersResponse = (
   };
 };
 
+interface RefusedQueryBody {
+  error?: { type?: string; root_cause?: { type?: string; reason?: string }[] };
+}
+
+/**
+ * The {@link InvalidSearchQueryError} for a query OpenSearch could not parse: it answers 400
+ * `search_phase_execution_exception` with a `query_shard_exception` root cause.
+ */
+const queryRefused = (error: unknown): InvalidSearchQueryError | undefined => {
+  const meta = (error as { meta?: { statusCode?: number; body?: RefusedQueryBody } }).meta;
+  const cause = meta?.body?.error?.root_cause?.find(
+    (root) => root.type === 'query_shard_exception',
+  );
+  if (meta?.statusCode !== 400 || !cause) return undefined;
+  return new InvalidSearchQueryError(
+    [{ path: 'query', message: `is not valid query syntax (${cause.reason ?? 'unparsable'})` }],
+    { cause: error },
+  );
+};
+
 /**
  * Searches orders. Bad input throws {@link InvalidSearchQueryError} before any request.
  *
@@ -398,7 +466,7 @@ export const searchOrders = async (
     const response = await client.search({ index: request.index, body: request.body as never });
     return parseSearchOrdersResponse(input, response.body);
   } catch (error) {
-    throw requestFailed('search orders', error);
+    throw queryRefused(error) ?? requestFailed('search orders', error);
   }
 };
 
@@ -420,7 +488,7 @@ export const searchUsers = async (
     raw = (await client.search({ index: request.index, body: request.body as never }))
       .body as RawResponse;
   } catch (error) {
-    throw requestFailed('search users', error);
+    throw queryRefused(error) ?? requestFailed('search users', error);
   }
   const hits = (raw.hits?.hits ?? []).map(
     (hit): UserHit => ({
@@ -428,10 +496,6 @@ export const searchUsers = async (
       score: typeof hit._score === 'number' ? hit._score : null,
     }),
   );
-  const cursorOut = nextCursor(
-    raw,
-    input.text === undefined ? 'name' : 'relevance',
-    input.size ?? 20,
-  );
+  const cursorOut = nextCursor(raw, matchesWords(input) ? 'relevance' : 'name', input.size ?? 20);
   return { hits, total: totalOf(raw), ...(cursorOut === undefined ? {} : { cursor: cursorOut }) };
 };

@@ -143,6 +143,31 @@ describe('searchOrders against OpenSearch', () => {
     await expect(attempt).rejects.toMatchObject({ code: 'search.invalidQuery' });
   });
 
+  it('finds orders with a search-box query in OpenSearch syntax: phrases, OR, NOT and fields', async () => {
+    // Act
+    const phrase = await searchOrders(search.client, { query: '"blue teapot" AND ada' }, search);
+    const either = await searchOrders(search.client, { query: 'turing OR hopper' }, search);
+    const without = await searchOrders(search.client, { query: 'grace -itemNames:kettle' }, search);
+    const field = await searchOrders(search.client, { query: 'orderId:o4' }, search);
+    // Assess
+    expect(phrase.hits.map((hit) => hit.orderId).sort()).toEqual(['o1', 'o3']);
+    expect(either.hits.map((hit) => hit.orderId).sort()).toEqual(['o2', 'o4', 'o5']);
+    expect(without.hits.map((hit) => hit.orderId).sort()).toEqual(['o5']);
+    expect(field.hits.map((hit) => hit.orderId)).toEqual(['o4']);
+    expect(phrase.hits[0]?.score).toEqual(expect.any(Number));
+  });
+
+  it('answers a search-box query with bad syntax with a typed error naming query, not with nothing found', async () => {
+    // Act
+    const attempt = searchOrders(search.client, { query: 'ada AND (' }, search);
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(InvalidSearchQueryError);
+    await expect(attempt).rejects.toMatchObject({
+      code: 'search.invalidQuery',
+      issues: [{ path: 'query', message: expect.stringContaining('is not valid query syntax') }],
+    });
+  });
+
   it('purges only the markers older than the horizon', async () => {
     // Act
     const { deleted } = await purgeDeletedMarkers(search.client, { prefix: search.prefix });

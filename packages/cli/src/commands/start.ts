@@ -28,6 +28,8 @@ import {
 export interface StartPipelineOptions {
   /** Runner options, such as its log sink. */
   readonly runner?: Partial<LocalRunnerOptions>;
+  /** Progress lines while OpenSearch is resolved from Maven Central on a first run. */
+  readonly onProgress?: (message: string) => void;
 }
 
 /** Everything {@link startPipeline} started, and how to stop it. */
@@ -71,7 +73,10 @@ export const startPipeline = async (
     for (const stop of stops.splice(0).reverse()) await stop();
   };
   try {
-    const engines = await startLocalEngines(toStackSettings(settings));
+    const engines = await startLocalEngines({
+      ...toStackSettings(settings),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
     stops.push(() => engines.stop());
     const search = createSearchClient({ node: engines.openSearchUrl });
     stops.push(() => search.close());
@@ -126,6 +131,7 @@ export const startCommand: Command = {
     const started = Date.now();
     const { settings } = resolveLocalSettings(args);
     const pipeline = await startPipeline(settings, {
+      onProgress: (message) => console.error(message),
       runner: {
         onLog: (message, details) =>
           console.error(`[runner] ${message} ${JSON.stringify(details)}`),
@@ -149,7 +155,10 @@ export const startCommand: Command = {
     console.log(
       `  DynamoDB        ${engines.dynamodbEndpoint}  tables ${settings.tableName}, ${settings.aggregatesTableName}`,
     );
-    console.log(`  OpenSearch      ${engines.openSearchUrl}`);
+    const node = engines.openSearchNode;
+    console.log(
+      `  OpenSearch      ${engines.openSearchUrl}${node ? `  OpenSearch ${node.version}, a local node (JVM pid ${node.pid})` : ''}`,
+    );
     console.log(`  archive (S3)    ${engines.s3Endpoint}  bucket ${settings.archiveBucket}`);
     console.log(
       `  consumers       ${pipeline.consumers.map((consumer) => consumer.definition.name).join(', ')}`,
