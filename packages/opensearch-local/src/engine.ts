@@ -59,6 +59,10 @@ const assertTool = (command: string, args: string[], missing: (detail: string) =
 const defaultCacheDirectory = (): string =>
   join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ddb-stream-pipeline');
 
+/** Whether a line of Maven's batch-mode output reports a finished download. */
+export const isMavenDownload = (line: string): boolean =>
+  /^(\[INFO\] )?Downloaded from [\w.-]+: /.test(line);
+
 /** Runs Maven to write the node's classpath to `outputFile`, reporting downloads as they happen. */
 const resolveClasspath = (
   outputFile: string,
@@ -80,9 +84,9 @@ const resolveClasspath = (
       pending = lines.pop() ?? '';
       for (const line of lines) {
         tail = `${tail}${line}\n`.slice(-4000);
-        if (/^Downloaded from /.test(line)) {
+        if (isMavenDownload(line)) {
           downloads += 1;
-          if (downloads === 1 || downloads % 10 === 0) {
+          if (downloads === 1 || downloads % 50 === 0) {
             onProgress(
               `OpenSearch ${version}: ${downloads} files downloaded from Maven Central (first run only)`,
             );

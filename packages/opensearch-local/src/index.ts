@@ -1,5 +1,6 @@
 export {
   type Engine,
+  isMavenDownload,
   openSearchVersion,
   type ResolveEngineOptions,
   resolveEngine,
