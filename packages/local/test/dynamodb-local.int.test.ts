@@ -1,7 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createMainTable, localDynamoDbClient } from '../../../test/support/dynamodb.js';
+import { startReportingScript } from '../../../test/support/processes.js';
 import { assertJava17, JavaMissingError, startDynamoDbLocal } from '../src/index.js';
 
 const javaProcessesOnPort = (port: number): number =>
@@ -37,19 +38,7 @@ describe('DynamoDB Local when things go wrong', () => {
       console.log(dynamodb.port);
       setInterval(() => {}, 1000);
     `;
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script],
-      {
-        stdio: ['ignore', 'pipe', 'ignore'],
-      },
-    );
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
-      child.once('exit', () =>
-        reject(new Error('the child exited before starting DynamoDB Local')),
-      );
-    });
+    const { child, reported: port } = await startReportingScript(script);
     expect(javaProcessesOnPort(port)).toBe(1);
     // Act: no exit handler runs after SIGKILL, as when a test run is interrupted hard.
     child.kill('SIGKILL');

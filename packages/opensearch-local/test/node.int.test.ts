@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startReportingScript } from '../../../test/support/processes.js';
 import {
   JdkMissingError,
   MavenMissingError,
@@ -130,17 +131,7 @@ describe('the local OpenSearch node when things go wrong', () => {
       console.log(node.pid);
       setInterval(() => {}, 1000);
     `;
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script],
-      {
-        stdio: ['ignore', 'pipe', 'ignore'],
-      },
-    );
-    const pid = await new Promise<number>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
-      child.once('exit', () => reject(new Error('the child exited before the node was ready')));
-    });
+    const { child, reported: pid } = await startReportingScript(script);
     expect(alive(pid)).toBe(true);
     // Act: no exit handler runs after SIGKILL.
     child.kill('SIGKILL');
@@ -162,14 +153,9 @@ describe('the local OpenSearch node when things go wrong', () => {
 
   it('says how to install Maven when the node must be resolved and there is no mvn', async () => {
     // Prepare: a JDK through JAVA_HOME, a PATH without Maven, and an empty cache.
-    const which = spawn('sh', ['-c', 'readlink -f "$(command -v javac)"'], { stdio: 'pipe' });
-    const javac = await new Promise<string>((resolve) => {
-      let out = '';
-      which.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-      });
-      which.once('exit', () => resolve(out.trim()));
-    });
+    const javac = spawnSync('sh', ['-c', 'readlink -f "$(command -v javac)"'], {
+      encoding: 'utf8',
+    }).stdout.trim();
     const cacheDirectory = mkdtempSync(join(tmpdir(), 'opensearch-cache-'));
     directories.push(cacheDirectory);
     const saved = { path: process.env.PATH, javaHome: process.env.JAVA_HOME };
