@@ -6,7 +6,7 @@
  *
  * - A write is one `createOrder` through the store (a TransactWriteItems of the order, its
  *   ref, the user check and one line), issued open-loop at the target rate.
- * - Searchable: a poller asks the search server every 50 ms which pending order ids it
+ * - Searchable: a poller asks OpenSearch every 50 ms which pending order ids it
  *   finds; an order's latency runs from the acknowledgement of its write to the poll that
  *   found it, so DynamoDB Local's own write latency under load is not counted.
  * - Aggregated: a poller reads today's order count (strongly consistent) every 50 ms; the
@@ -18,9 +18,9 @@
  *   up) and everything drains within 10 s after. The runner's own lag is not the measure:
  *   it counts from ApproximateCreationDateTime, which DynamoDB Local rounds down to the minute.
  *   Otherwise the rate drops by 15 % and the run repeats.
- * - RSS: sampled every 100 ms. The runner, the consumers, the search server, the archive
- *   server, the API and the writer share one Node process, as under `npm start`; DynamoDB
- *   Local's JVM is not counted.
+ * - RSS: sampled every 100 ms. The runner, the consumers, the archive server, the API and
+ *   the writer share one Node process, as under `npm start`; the DynamoDB Local and
+ *   OpenSearch JVMs are not counted.
  */
 
 import { loadavg } from 'node:os';
@@ -307,7 +307,7 @@ export const benchmark: Benchmark = {
           name: 'e2e.runner_peak_rss_mb',
           value: Math.round(peakRss / 2 ** 20),
           unit: 'MiB',
-          note: 'one Node process: runner, consumers, search server, archive, API and writer; DynamoDB Local JVM excluded',
+          note: 'one Node process: runner, consumers, archive, API and writer; the DynamoDB Local and OpenSearch JVMs excluded',
         },
       ];
       return figures;

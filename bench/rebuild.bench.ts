@@ -11,8 +11,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { aggregates, rebuild } from '@pipeline/aggregates';
 import { ensureTable, localAwsClientConfig, startDynamoDbLocal } from '@pipeline/local';
 import { aggregatesTable, mainTable } from '@pipeline/model';
+import { startOpenSearchNode } from '@pipeline/opensearch-local';
 import { backfill, createSearchClient, ensureSearchIndices } from '@pipeline/search';
-import { startSearchServer } from '@pipeline/search-server';
 import { createStore } from '@pipeline/store';
 import type { Benchmark, Figure } from './figure.js';
 
@@ -31,7 +31,7 @@ export const benchmark: Benchmark = {
   title: 'Backfill and rebuild throughput',
   async run(): Promise<Figure[]> {
     const dynamodbLocal = await startDynamoDbLocal();
-    const search = await startSearchServer();
+    const search = await startOpenSearchNode();
     const scratch = mkdtempSync(join(tmpdir(), 'rebuild-bench-'));
     const client = new DynamoDBClient(localAwsClientConfig(dynamodbLocal.endpoint));
     const searchClient = createSearchClient({ node: search.url });
@@ -95,7 +95,7 @@ export const benchmark: Benchmark = {
         });
         scannedByRebuild = result.scanned;
       });
-      const note = `${scannedByBackfill} table items (${USERS} users, ${USERS * ORDERS_PER_USER} orders with 2 lines and a ref each), ${SEGMENTS} Scan segments, DynamoDB Local and the local search server`;
+      const note = `${scannedByBackfill} table items (${USERS} users, ${USERS * ORDERS_PER_USER} orders with 2 lines and a ref each), ${SEGMENTS} Scan segments, DynamoDB Local and the local OpenSearch node`;
       return [
         {
           name: 'backfill.items_per_s',

@@ -1,7 +1,7 @@
 /**
  * Search sync: OpenSearch requests per 1,000 stream records, transform CPU per record, and
  * write-to-searchable latency, through DynamoDB Local, the local runner and the local
- * search server.
+ * OpenSearch node.
  *
  * - Requests: the table is filled first, then the runner reads the stream from the trim
  *   horizon in full batches (500, as the sync-search definition says), and a counting
@@ -26,6 +26,7 @@ import {
   startDynamoDbLocal,
 } from '@pipeline/local';
 import { mainTable } from '@pipeline/model';
+import { startOpenSearchNode } from '@pipeline/opensearch-local';
 import { consumerNamed } from '@pipeline/pipeline';
 import {
   type BulkClient,
@@ -38,7 +39,6 @@ import {
   searchIndexNames,
   serializeOperation,
 } from '@pipeline/search';
-import { startSearchServer } from '@pipeline/search-server';
 import { createStore } from '@pipeline/store';
 import { decodeRecord } from '@pipeline/streams';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
@@ -62,7 +62,7 @@ export const benchmark: Benchmark = {
   title: 'Search sync: bulk requests, transform CPU and freshness',
   async run(): Promise<Figure[]> {
     const dynamodbLocal = await startDynamoDbLocal();
-    const server = await startSearchServer();
+    const server = await startOpenSearchNode();
     const stateDirectory = mkdtempSync(join(tmpdir(), 'search-bench-'));
     const dynamodb = new DynamoDBClient(localAwsClientConfig(dynamodbLocal.endpoint));
     const streams = new DynamoDBStreamsClient(localAwsClientConfig(dynamodbLocal.endpoint));
