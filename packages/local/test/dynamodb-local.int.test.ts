@@ -38,7 +38,8 @@ describe('DynamoDB Local when things go wrong', () => {
       console.log(dynamodb.port);
       setInterval(() => {}, 1000);
     `;
-    const { child, reported: port } = await startReportingScript(script);
+    const { child, reported } = await startReportingScript(script);
+    const port = Number(reported);
     expect(javaProcessesOnPort(port)).toBe(1);
     // Act: no exit handler runs after SIGKILL, as when a test run is interrupted hard.
     child.kill('SIGKILL');

@@ -3,6 +3,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
@@ -28,7 +30,9 @@ import org.opensearch.transport.Netty4Plugin;
  * <p>Usage: {@code java -cp <classpath> LocalNode <home> [setting=value ...]}. Once the node
  * serves HTTP it prints one line {@code LOCAL_NODE_READY <port>} on stdout. It closes the node
  * and exits when stdin reaches end of file, so it never outlives the process that started it,
- * even one killed with SIGKILL, and on SIGTERM or SIGINT.
+ * even one killed with SIGKILL, and on SIGTERM or SIGINT. With {@code
+ * -Dlocalnode.deleteHomeOnExit=true} it then deletes its home, so a temporary node leaves
+ * nothing behind when its parent dies.
  */
 public final class LocalNode {
   private static final List<Class<? extends Plugin>> MODULES =
@@ -76,7 +80,15 @@ public final class LocalNode {
             input, Collections.emptyMap(), config, () -> input.get("node.name", "local"));
 
     Node node = new ClasspathPluginsNode(environment, MODULES);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> closeQuietly(node), "local-node-close"));
+    boolean deleteHome = Boolean.getBoolean("localnode.deleteHomeOnExit");
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  closeQuietly(node);
+                  if (deleteHome) deleteQuietly(home);
+                },
+                "local-node-close"));
     node.start();
 
     int port =
@@ -101,6 +113,14 @@ public final class LocalNode {
       // a broken pipe means the same as its end
     }
     System.exit(0);
+  }
+
+  private static void deleteQuietly(Path home) {
+    try (Stream<Path> paths = Files.walk(home)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (IOException e) {
+      System.err.println("deleting " + home + " failed: " + e);
+    }
   }
 
   private static void closeQuietly(Node node) {

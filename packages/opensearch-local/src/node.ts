@@ -79,7 +79,7 @@ export const localNodeSettings = (port: number, home: string): Record<string, st
 });
 
 // The JVM options of OpenSearch's own jvm.options that matter outside its launcher scripts.
-const jvmOptions = (heapMiB: number, home: string): string[] => [
+const jvmOptions = (heapMiB: number, home: string, temporary: boolean): string[] => [
   `-Xms${heapMiB}m`,
   `-Xmx${heapMiB}m`,
   '-XX:+UseG1GC',
@@ -94,6 +94,8 @@ const jvmOptions = (heapMiB: number, home: string): string[] => [
   '-Dio.netty.noUnsafe=true',
   '-Dio.netty.noKeySetOptimization=true',
   '-Dio.netty.recycler.maxCapacityPerThread=0',
+  // A temporary home goes with the JVM, even when the parent died without removing it.
+  `-Dlocalnode.deleteHomeOnExit=${temporary}`,
 ];
 
 const READY = /^LOCAL_NODE_READY (\d+)$/m;
@@ -192,7 +194,7 @@ const launch = async (
   const java: NodeProcess = spawn(
     engine.java,
     [
-      ...jvmOptions(options.heapMiB ?? 1024, home),
+      ...jvmOptions(options.heapMiB ?? 1024, home, temporary),
       '-cp',
       engine.classpath,
       'LocalNode',

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -123,20 +123,23 @@ describe('the local OpenSearch node', () => {
 });
 
 describe('the local OpenSearch node when things go wrong', () => {
-  it('leaves no JVM behind when the process that started it is SIGKILLed', async () => {
-    // Prepare: a separate Node process starts a node and reports the JVM's pid.
+  it('leaves no JVM and no temporary directory behind when the process that started it is SIGKILLed', async () => {
+    // Prepare: a separate Node process starts a node and reports the JVM's pid and home.
     const script = `
       import { startOpenSearchNode } from '@pipeline/opensearch-local';
       const node = await startOpenSearchNode();
-      console.log(node.pid);
+      console.log(node.pid + ' ' + node.dataDirectory);
       setInterval(() => {}, 1000);
     `;
-    const { child, reported: pid } = await startReportingScript(script);
+    const { child, reported } = await startReportingScript(script);
+    const [pid, home] = [Number(reported.split(' ')[0]), reported.split(' ')[1] as string];
     expect(alive(pid)).toBe(true);
+    expect(existsSync(home)).toBe(true);
     // Act: no exit handler runs after SIGKILL.
     child.kill('SIGKILL');
     // Assess
     expect(await until(() => !alive(pid), 20_000)).toBe(true);
+    expect(existsSync(home)).toBe(false);
   });
 
   it('says how to install a JDK when JAVA_HOME names none', async () => {
