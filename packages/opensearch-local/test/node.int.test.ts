@@ -48,99 +48,114 @@ const accepts = (host: string, port: number): Promise<boolean> =>
 const json = async (url: string, init?: RequestInit) =>
   (await (await fetch(url, init)).json()) as Record<string, unknown>;
 
+// Each start of a JVM takes seconds, and more on a busy 2-core machine.
+const NODE_STARTS_MS = 60_000;
+
 const directories: string[] = [];
 afterAll(() => {
   for (const directory of directories) rmSync(directory, { recursive: true, force: true });
 });
 
 describe('the local OpenSearch node', () => {
-  it('runs the pinned OpenSearch distribution on a free port of loopback only, green, and stops without a trace', async () => {
-    // Prepare: an address of this machine other than loopback, when it has one.
-    const external = Object.values(networkInterfaces())
-      .flat()
-      .find((address) => address && address.family === 'IPv4' && !address.internal)?.address;
-    // Act
-    const node = await startOpenSearchNode();
-    // Assess
-    try {
-      const info = await json(node.url);
-      expect(info.version).toMatchObject({
-        distribution: 'opensearch',
-        number: openSearchVersion(),
-      });
-      expect(node.version).toBe(openSearchVersion());
-      expect(await json(`${node.url}/_cluster/health`)).toMatchObject({
-        status: 'green',
-        number_of_nodes: 1,
-      });
-      const plugins = (await (await fetch(`${node.url}/_cat/plugins?format=json`)).json()) as {
-        component: string;
-      }[];
-      expect(plugins.map((plugin) => plugin.component)).not.toContain('opensearch-security');
-      expect(await accepts('127.0.0.1', node.port)).toBe(true);
-      if (external) expect(await accepts(external, node.port)).toBe(false);
-      expect(alive(node.pid)).toBe(true);
-    } finally {
-      await node.stop();
-      await node.stop();
-    }
-    expect(alive(node.pid)).toBe(false);
-  });
+  it(
+    'runs the pinned OpenSearch distribution on a free port of loopback only, green, and stops without a trace',
+    async () => {
+      // Prepare: an address of this machine other than loopback, when it has one.
+      const external = Object.values(networkInterfaces())
+        .flat()
+        .find((address) => address && address.family === 'IPv4' && !address.internal)?.address;
+      // Act
+      const node = await startOpenSearchNode();
+      // Assess
+      try {
+        const info = await json(node.url);
+        expect(info.version).toMatchObject({
+          distribution: 'opensearch',
+          number: openSearchVersion(),
+        });
+        expect(node.version).toBe(openSearchVersion());
+        expect(await json(`${node.url}/_cluster/health`)).toMatchObject({
+          status: 'green',
+          number_of_nodes: 1,
+        });
+        const plugins = (await (await fetch(`${node.url}/_cat/plugins?format=json`)).json()) as {
+          component: string;
+        }[];
+        expect(plugins.map((plugin) => plugin.component)).not.toContain('opensearch-security');
+        expect(await accepts('127.0.0.1', node.port)).toBe(true);
+        if (external) expect(await accepts(external, node.port)).toBe(false);
+        expect(alive(node.pid)).toBe(true);
+      } finally {
+        await node.stop();
+        await node.stop();
+      }
+      expect(alive(node.pid)).toBe(false);
+    },
+    NODE_STARTS_MS,
+  );
 
-  it('keeps its indices in the data directory across a restart, and after a SIGKILL', async () => {
-    // Prepare
-    const dataDirectory = mkdtempSync(join(tmpdir(), 'opensearch-data-'));
-    directories.push(dataDirectory);
-    const first = await startOpenSearchNode({ dataDirectory });
-    await fetch(`${first.url}/kept/_doc/1?refresh=true`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Ada' }),
-    });
-    await first.stop();
-    // Act: a clean restart, then a crash and a restart
-    const second = await startOpenSearchNode({ dataDirectory });
-    const afterStop = await json(`${second.url}/kept/_doc/1`);
-    await fetch(`${second.url}/kept/_doc/2`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Grace' }),
-    });
-    await second.kill();
-    const third = await second.restart();
-    try {
-      // Assess: an acknowledged write survives SIGKILL, through the translog
-      expect(afterStop).toMatchObject({ found: true, _source: { name: 'Ada' } });
-      expect(third.port).toBe(second.port);
-      expect(await json(`${third.url}/kept/_doc/2`)).toMatchObject({
-        found: true,
-        _source: { name: 'Grace' },
+  it(
+    'keeps its indices in the data directory across a restart, and after a SIGKILL',
+    async () => {
+      // Prepare
+      const dataDirectory = mkdtempSync(join(tmpdir(), 'opensearch-data-'));
+      directories.push(dataDirectory);
+      const first = await startOpenSearchNode({ dataDirectory });
+      await fetch(`${first.url}/kept/_doc/1?refresh=true`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Ada' }),
       });
-    } finally {
-      await third.stop();
-    }
-  });
+      await first.stop();
+      // Act: a clean restart, then a crash and a restart
+      const second = await startOpenSearchNode({ dataDirectory });
+      const afterStop = await json(`${second.url}/kept/_doc/1`);
+      await fetch(`${second.url}/kept/_doc/2`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Grace' }),
+      });
+      await second.kill();
+      const third = await second.restart();
+      try {
+        // Assess: an acknowledged write survives SIGKILL, through the translog
+        expect(afterStop).toMatchObject({ found: true, _source: { name: 'Ada' } });
+        expect(third.port).toBe(second.port);
+        expect(await json(`${third.url}/kept/_doc/2`)).toMatchObject({
+          found: true,
+          _source: { name: 'Grace' },
+        });
+      } finally {
+        await third.stop();
+      }
+    },
+    3 * NODE_STARTS_MS,
+  );
 });
 
 describe('the local OpenSearch node when things go wrong', () => {
-  it('leaves no JVM and no temporary directory behind when the process that started it is SIGKILLed', async () => {
-    // Prepare: a separate Node process starts a node and reports the JVM's pid and home.
-    const script = `
+  it(
+    'leaves no JVM and no temporary directory behind when the process that started it is SIGKILLed',
+    async () => {
+      // Prepare: a separate Node process starts a node and reports the JVM's pid and home.
+      const script = `
       import { startOpenSearchNode } from '@pipeline/opensearch-local';
       const node = await startOpenSearchNode();
       console.log(node.pid + ' ' + node.dataDirectory);
       setInterval(() => {}, 1000);
     `;
-    const { child, reported } = await startReportingScript(script);
-    const [pid, home] = [Number(reported.split(' ')[0]), reported.split(' ')[1] as string];
-    expect(alive(pid)).toBe(true);
-    expect(existsSync(home)).toBe(true);
-    // Act: no exit handler runs after SIGKILL.
-    child.kill('SIGKILL');
-    // Assess
-    expect(await until(() => !alive(pid), 20_000)).toBe(true);
-    expect(existsSync(home)).toBe(false);
-  });
+      const { child, reported } = await startReportingScript(script);
+      const [pid, home] = [Number(reported.split(' ')[0]), reported.split(' ')[1] as string];
+      expect(alive(pid)).toBe(true);
+      expect(existsSync(home)).toBe(true);
+      // Act: no exit handler runs after SIGKILL.
+      child.kill('SIGKILL');
+      // Assess
+      expect(await until(() => !alive(pid), 20_000)).toBe(true);
+      expect(existsSync(home)).toBe(false);
+    },
+    NODE_STARTS_MS,
+  );
 
   it('says how to install a JDK when JAVA_HOME names none', async () => {
     const javaHome = process.env.JAVA_HOME;

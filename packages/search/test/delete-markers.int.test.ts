@@ -115,5 +115,5 @@ describe('deleted markers across a node restart', () => {
       source: marker.source,
     });
     expect(found.total).toBe(0);
-  });
+  }, 120_000); // two JVM starts, slower on a busy machine
 });
