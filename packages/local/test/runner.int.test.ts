@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import {
+  type DynamoDBStreamsClient,
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
+} from '@aws-sdk/client-dynamodb-streams';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mainTable } from '@pipeline/model';
 import { type ConsumerDefinition, consumerNamed, validateConsumer } from '@pipeline/pipeline';
@@ -52,14 +56,16 @@ const startRunner = (
   definition: ConsumerDefinition,
   handler: StreamHandler,
   stateDirectory = mkdtempSync(join(tmpdir(), 'runner-')),
+  extra: { now?: () => number; client?: DynamoDBStreamsClient } = {},
 ) => {
   const runner = new LocalRunner({
     streamArn: table.streamArn!,
-    client: streams,
+    client: extra.client ?? streams,
     consumers: [{ definition, handler }],
     stateDirectory,
     pollIntervalMs: 50,
     retryDelayMs: () => 1,
+    ...(extra.now ? { now: extra.now } : {}),
   });
   runners.push(runner);
   runner.start();
@@ -76,6 +82,33 @@ const put = (item: Record<string, unknown>) =>
 
 const numberOf = (record: DynamoDBRecord): number => Number(record.dynamodb?.NewImage?.n?.N ?? -1);
 const pkOf = (record: DynamoDBRecord): string => record.dynamodb?.Keys?.PK?.S ?? '';
+
+/** Only the records under `prefix`, so tests sharing the table's stream stay apart. */
+const onlyPrefix = (prefix: string): Partial<ConsumerDefinition> => ({
+  filters: [{ dynamodb: { Keys: { PK: { S: [{ prefix }] } } } }],
+});
+
+/**
+ * The real stream, with the records `aged` picks stamped `ageMs` in the past: DynamoDB Local
+ * stamps every record with the time of its write, so an old record beside fresh ones in one
+ * batch cannot be produced on demand otherwise.
+ */
+const agingStreams = (aged: (pk: string) => boolean, ageMs: number): DynamoDBStreamsClient => {
+  const send = async (command: Parameters<DynamoDBStreamsClient['send']>[0]) => {
+    const output = await streams.send(command);
+    if (command instanceof GetRecordsCommand) {
+      for (const record of (output as GetRecordsCommandOutput).Records ?? []) {
+        if (record.dynamodb && aged(record.dynamodb.Keys?.PK?.S ?? '')) {
+          record.dynamodb.ApproximateCreationDateTime = new Date(Date.now() - ageMs);
+        }
+      }
+    }
+    return output;
+  };
+  return { send } as unknown as DynamoDBStreamsClient;
+};
+
+const HOUR_MS = 3600_000;
 
 const waitFor = async (condition: () => boolean, timeoutMs: number) => {
   const deadline = Date.now() + timeoutMs;
@@ -221,6 +254,138 @@ describe('LocalRunner against DynamoDB Local', () => {
       .filter((record) => pkOf(record).startsWith(prefix))
       .map(numberOf);
     expect(replayed).toEqual([1, 2, 3]);
+  });
+
+  // services-ddb-batchfailurereporting: with bisect and ReportBatchItemFailures on, "the batch is
+  // bisected at the returned sequence number and Lambda retries only the remaining records".
+  it('retries from a failed first record whole, with bisect on, instead of halving the batch', async () => {
+    // Prepare
+    const prefix = `BISECT-FIRST-${Date.now()}`;
+    let failedOnce = false;
+    const { deliveries, handler } = recorder((event) => {
+      const first = event.Records[0];
+      if (first && !failedOnce) {
+        failedOnce = true;
+        return { batchItemFailures: [{ itemIdentifier: first.dynamodb!.SequenceNumber! }] };
+      }
+    });
+    for (let n = 1; n <= 4; n++) await put({ PK: `${prefix}#${n}`, SK: 'X', n });
+    // Act
+    const { runner } = startRunner(
+      testConsumer({ ...onlyPrefix(prefix), batchSize: 100, bisectBatchOnError: true }),
+      handler,
+    );
+    await runner.waitForIdle();
+    // Assess
+    expect(deliveries.map((batch) => batch.map(numberOf))).toEqual([
+      [1, 2, 3, 4],
+      [1, 2, 3, 4],
+    ]);
+    expect(runner.stats()[0]).toMatchObject({ bisections: 0, retries: 1, dlqRecords: 0 });
+  });
+
+  // MaximumRetryAttempts -1: "Lambda retries failed records until the record expires" (Lambda API reference).
+  it('keeps retrying a failing batch with retryAttempts -1 until it succeeds, sending nothing to the DLQ', async () => {
+    // Prepare
+    const prefix = `INFINITE-${Date.now()}`;
+    const { deliveries, handler } = recorder((_, call) => {
+      if (call <= 12) throw new Error('sink down');
+    });
+    await put({ PK: `${prefix}#1`, SK: 'X', n: 1 });
+    // Act
+    const { runner, dlq } = startRunner(
+      testConsumer({ ...onlyPrefix(prefix), retryAttempts: -1 }),
+      handler,
+    );
+    await runner.waitForIdle();
+    // Assess
+    expect(deliveries).toHaveLength(13);
+    expect(dlq.receive()).toEqual([]);
+    expect(runner.stats()[0]).toMatchObject({ retries: 12, processed: 1, dlqRecords: 0 });
+  });
+
+  it('stops retrying with retryAttempts -1 once the record passes the maximum record age', async () => {
+    // Prepare: every failed invocation moves the runner's clock 1,000 s on.
+    const prefix = `INFINITE-AGED-${Date.now()}`;
+    let offsetMs = 0;
+    const { deliveries, handler } = recorder(() => {
+      offsetMs += 1000_000;
+      throw new Error('sink down');
+    });
+    await put({ PK: `${prefix}#1`, SK: 'X', n: 1 });
+    // Act
+    const { runner, dlq } = startRunner(
+      testConsumer({ ...onlyPrefix(prefix), retryAttempts: -1, maxRecordAgeSeconds: 3600 }),
+      handler,
+      undefined,
+      { now: () => Date.now() + offsetMs },
+    );
+    await runner.waitForIdle();
+    // Assess: DynamoDB Local stamps records to the minute, so the record starts 0 to 60 s old.
+    expect(deliveries).toHaveLength(4);
+    const [message, ...others] = dlq.receive();
+    expect(others).toEqual([]);
+    expect(message!.body.requestContext).toMatchObject({
+      condition: 'RecordAgeExceeded',
+      approximateInvokeCount: 4,
+    });
+  });
+
+  // MaximumRecordAgeInSeconds -1: "infinite: failed records are retried until the record
+  // expires. The data retention limit for DynamoDB Streams is 24 hours." (services-ddb-params)
+  it.each([
+    [23, 1, 0],
+    [25, 0, 1],
+  ])(
+    'with maxRecordAgeSeconds -1 and a record %d h old, invokes %d times and sends %d records to the DLQ',
+    async (hours, invocations, dlqRecords) => {
+      // Prepare
+      const prefix = `NO-AGE-LIMIT-${hours}-${Date.now()}`;
+      const { deliveries, handler } = recorder();
+      await put({ PK: `${prefix}#1`, SK: 'X', n: 1 });
+      // Act
+      const { runner, dlq } = startRunner(
+        testConsumer({ ...onlyPrefix(prefix), maxRecordAgeSeconds: -1 }),
+        handler,
+        undefined,
+        { now: () => Date.now() + hours * HOUR_MS },
+      );
+      await runner.waitForIdle();
+      // Assess
+      expect(deliveries).toHaveLength(invocations);
+      expect(runner.stats()[0]).toMatchObject({ dlqRecords });
+      expect(dlq.receive().map((message) => message.body.requestContext.condition)).toEqual(
+        dlqRecords > 0 ? ['RecordAgeExceeded'] : [],
+      );
+    },
+  );
+
+  // MaximumRecordAgeInSeconds: "Discard records older than the specified age" (Lambda API reference).
+  it('skips only the expired records of a batch to the DLQ and still delivers the fresh ones behind them', async () => {
+    // Prepare: the first record reads two hours old, the two behind it were just written.
+    const prefix = `AGED-${Date.now()}`;
+    for (let n = 1; n <= 3; n++) await put({ PK: `${prefix}#${n}`, SK: 'X', n });
+    const { deliveries, handler } = recorder();
+    // Act
+    const { runner, dlq } = startRunner(
+      testConsumer({ ...onlyPrefix(prefix), batchSize: 100, maxRecordAgeSeconds: 3600 }),
+      handler,
+      undefined,
+      { client: agingStreams((pk) => pk === `${prefix}#1`, 2 * HOUR_MS) },
+    );
+    await runner.waitForIdle();
+    // Assess
+    expect(deliveries.flat().map(numberOf)).toEqual([2, 3]);
+    const messages = dlq.receive();
+    expect(messages).toHaveLength(1);
+    expect(messages[0]!.body.requestContext).toMatchObject({
+      condition: 'RecordAgeExceeded',
+      approximateInvokeCount: 0,
+    });
+    expect(messages[0]!.body.DDBStreamBatchInfo).toMatchObject({ batchSize: 1 });
+    const { startSequenceNumber, endSequenceNumber } = messages[0]!.body.DDBStreamBatchInfo;
+    expect(startSequenceNumber).toBe(endSequenceNumber);
+    expect(runner.stats()[0]).toMatchObject({ processed: 2, dlqRecords: 1 });
   });
 
   it('fails and retries a batch whose handler times out or answers malformed', async () => {

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { nonLoopbackAddresses, tryConnect } from '../../../test/support/network.js';
 import { startReportingScript } from '../../../test/support/processes.js';
 import {
   JdkMissingError,
@@ -30,21 +30,6 @@ const until = async (condition: () => boolean, timeoutMs: number): Promise<boole
   return condition();
 };
 
-/** Resolves true when a TCP connection to host:port is accepted. */
-const accepts = (host: string, port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: 2_000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-
 const json = async (url: string, init?: RequestInit) =>
   (await (await fetch(url, init)).json()) as Record<string, unknown>;
 
@@ -60,10 +45,8 @@ describe('the local OpenSearch node', () => {
   it(
     'runs the pinned OpenSearch distribution on a free port of loopback only, green, and stops without a trace',
     async () => {
-      // Prepare: an address of this machine other than loopback, when it has one.
-      const external = Object.values(networkInterfaces())
-        .flat()
-        .find((address) => address && address.family === 'IPv4' && !address.internal)?.address;
+      // Prepare
+      const others = nonLoopbackAddresses();
       // Act
       const node = await startOpenSearchNode();
       // Assess
@@ -82,8 +65,10 @@ describe('the local OpenSearch node', () => {
           component: string;
         }[];
         expect(plugins.map((plugin) => plugin.component)).not.toContain('opensearch-security');
-        expect(await accepts('127.0.0.1', node.port)).toBe(true);
-        if (external) expect(await accepts(external, node.port)).toBe(false);
+        expect(await tryConnect('127.0.0.1', node.port)).toBe('connected');
+        expect(await Promise.all(others.map((host) => tryConnect(host, node.port)))).toEqual(
+          others.map(() => 'ECONNREFUSED'),
+        );
         expect(alive(node.pid)).toBe(true);
       } finally {
         await node.stop();

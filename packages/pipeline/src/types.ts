@@ -29,7 +29,7 @@ export interface ConsumerDefinition {
   readonly description: string;
   /** Handler module relative to the repository root; it exports `handler`. */
   readonly handler: string;
-  /** Records per invocation, 1 to 10,000. */
+  /** Records per invocation, 1 to 10,000 (Lambda's default is 100). */
   readonly batchSize: number;
   /** Seconds to gather records before invoking, 0 to 300. */
   readonly maxBatchingWindowSeconds: number;
@@ -37,9 +37,17 @@ export interface ConsumerDefinition {
   /** Always on: every handler reports failures item by item. */
   readonly reportBatchItemFailures: true;
   readonly bisectBatchOnError: boolean;
-  /** Retries after the first attempt, 0 to 10,000. */
+  /**
+   * Retries after the first attempt, 0 to 10,000, or -1 to retry until the record expires
+   * (by `maxRecordAgeSeconds`, or by leaving the stream); Lambda's default is -1.
+   */
   readonly retryAttempts: number;
-  /** Records older than this are skipped to the on-failure destination; 60 s to well inside the 24 h retention. */
+  /**
+   * Records older than this are skipped to the on-failure destination, record by record:
+   * 60 to 604,800 s, or -1 for no limit (Lambda's default). The stream keeps records 24 h,
+   * so a limit above that acts as none; keep it well inside if DLQ'd batches are to be
+   * replayed from the stream.
+   */
   readonly maxRecordAgeSeconds: number;
   /** Concurrent batches per shard, 1 to 10; order then holds per item, not per shard. */
   readonly parallelizationFactor: number;

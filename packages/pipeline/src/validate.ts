@@ -1,29 +1,56 @@
 import { PipelineDefinitionError } from './errors.js';
 import type { ConsumerDefinition } from './types.js';
 
-const STREAM_RETENTION_SECONDS = 24 * 3600;
-// Headroom to replay a DLQ'd batch from the stream before the records age out.
-const REPLAY_HEADROOM_SECONDS = 3600;
+/**
+ * How long DynamoDB Streams keeps a record. With `maxRecordAgeSeconds: -1` a failing
+ * record is retried until it leaves the stream, so this is then the effective bound.
+ */
+export const STREAM_RETENTION_SECONDS = 24 * 3600;
+
+/** `-1` in `retryAttempts` or `maxRecordAgeSeconds`: no limit, as Lambda spells it. */
+export const UNLIMITED = -1;
+
+type NumericSetting = {
+  [K in keyof ConsumerDefinition]: ConsumerDefinition[K] extends number ? K : never;
+}[keyof ConsumerDefinition];
+
+const formatted = (value: number): string => value.toLocaleString('en-US');
+
+const refuse = (consumer: ConsumerDefinition, setting: NumericSetting, allowed: string) => {
+  throw new PipelineDefinitionError(
+    consumer.name,
+    setting,
+    `must be ${allowed} (given ${String(consumer[setting])})`,
+  );
+};
+
+const isInteger = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value);
 
 const between = (
   consumer: ConsumerDefinition,
-  setting: keyof ConsumerDefinition,
+  setting: NumericSetting,
   min: number,
   max: number,
+  { unlimited = false } = {},
 ) => {
   const value = consumer[setting];
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new PipelineDefinitionError(
-      consumer.name,
-      setting,
-      `must be an integer from ${min} to ${max}, got ${String(value)}`,
-    );
+  if (unlimited && value === UNLIMITED) return;
+  if (!isInteger(value) || value < min || value > max) {
+    const range = `an integer from ${formatted(min)} to ${formatted(max)}`;
+    refuse(consumer, setting, unlimited ? `-1 (no limit) or ${range}` : range);
   }
 };
 
 /**
- * Refuses settings Lambda would reject, and combinations that break a consumer's
- * guarantees. Returns the definition unchanged so it can wrap a literal.
+ * Refuses settings Lambda would reject, naming the allowed range and the value given, and
+ * combinations that break a consumer's guarantees. Accepts every value Lambda accepts for a
+ * DynamoDB event source mapping (services-ddb-params and CreateEventSourceMapping in the
+ * Lambda documentation). Returns the definition unchanged so it can wrap a literal.
+ *
+ * @example
+ * validateConsumer({ ...consumerNamed('sync-search'), batchSize: 10_001 });
+ * // PipelineDefinitionError: consumer "sync-search": batchSize must be an integer from 1 to 10,000 (given 10001)
  */
 export const validateConsumer = (consumer: ConsumerDefinition): ConsumerDefinition => {
   if (!/^[a-z][a-z0-9-]{2,40}$/.test(consumer.name)) {
@@ -35,8 +62,10 @@ export const validateConsumer = (consumer: ConsumerDefinition): ConsumerDefiniti
   }
   between(consumer, 'batchSize', 1, 10_000);
   between(consumer, 'maxBatchingWindowSeconds', 0, 300);
-  between(consumer, 'retryAttempts', 0, 10_000);
-  between(consumer, 'maxRecordAgeSeconds', 60, STREAM_RETENTION_SECONDS - REPLAY_HEADROOM_SECONDS);
+  // -1 retries until the record expires (MaximumRetryAttempts, -1 to 10,000).
+  between(consumer, 'retryAttempts', 0, 10_000, { unlimited: true });
+  // -1 never discards for age; 0 to 59 lie in the API's range but Lambda refuses them.
+  between(consumer, 'maxRecordAgeSeconds', 60, 604_800, { unlimited: true });
   between(consumer, 'parallelizationFactor', 1, 10);
   between(consumer, 'timeoutSeconds', 1, 900);
   between(consumer, 'memoryMiB', 128, 10_240);
@@ -51,7 +80,11 @@ export const validateConsumer = (consumer: ConsumerDefinition): ConsumerDefiniti
     );
   }
   if (consumer.filters.length > 5) {
-    throw new PipelineDefinitionError(consumer.name, 'filters', 'may hold at most 5 patterns');
+    throw new PipelineDefinitionError(
+      consumer.name,
+      'filters',
+      `may hold at most 5 patterns (given ${consumer.filters.length})`,
+    );
   }
   if (!consumer.handler.startsWith('functions/') || !consumer.handler.endsWith('.ts')) {
     throw new PipelineDefinitionError(consumer.name, 'handler', 'must be a functions/*.ts module');

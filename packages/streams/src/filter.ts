@@ -2,11 +2,14 @@
  * Evaluates Lambda event-source-mapping filter patterns (EventBridge pattern syntax) against
  * the Lambda-shaped record, as the local runner must before it invokes a consumer.
  *
- * Supported: exact strings, numbers, booleans and null; `prefix`; `suffix`;
- * `equals-ignore-case`; `anything-but` (a value, a list, or `{ prefix }` / `{ suffix }`);
- * `exists: true | false`; `numeric` with `=`, `<`, `<=`, `>`, `>=`. Fields AND, the values
- * of one field OR, and a list of patterns ORs. Anything else (`wildcard`, `cidr`, `$or`,
- * empty value lists) throws {@link UnsupportedFilterError}: a filter is never half-applied.
+ * Supported: exact strings, numbers, booleans and null; `prefix` and `suffix`, each also as
+ * `{ "equals-ignore-case": … }`; `equals-ignore-case`; `anything-but` (a value, a list, or
+ * `{ prefix }` / `{ suffix }`); `exists: true | false`; `numeric` with `=`, `<`, `<=`, `>`,
+ * `>=`, one comparison or a range of two; `$or`, a list of sub-patterns of which at least
+ * one must match, beside the other fields of the same object. Fields AND, the values of one
+ * field OR, and a list of patterns ORs. Anything else (`wildcard`, `cidr`, `anything-but`
+ * with `equals-ignore-case` or `wildcard`, other `$` operators, empty value lists) throws
+ * {@link UnsupportedFilterError}: a filter is never half-applied.
  *
  * Arrays, as EventBridge matches them: when the record's value is an array (a DynamoDB set
  * `SS`/`NS`, or a list), a field matches when ANY element matches one of the pattern's
@@ -72,6 +75,18 @@ const checkMatcher = (path: string, matcher: unknown): void => {
   switch (operator) {
     case 'prefix':
     case 'suffix':
+      if (typeof argument === 'string') return;
+      if (isObject(argument)) {
+        const [inner, ...rest] = Object.keys(argument);
+        if (rest.length === 0 && inner === 'equals-ignore-case') {
+          if (typeof argument[inner] === 'string') return;
+        }
+      }
+      throw new UnsupportedFilterError(
+        path,
+        operator,
+        'takes a string or { "equals-ignore-case": string }',
+      );
     case 'equals-ignore-case':
       if (typeof argument !== 'string') {
         throw new UnsupportedFilterError(path, operator, 'takes a string');
@@ -113,6 +128,20 @@ const checkMatcher = (path: string, matcher: unknown): void => {
   }
 };
 
+const OR = '$or';
+
+const checkOr = (path: string, alternatives: unknown): void => {
+  if (!Array.isArray(alternatives) || alternatives.length === 0) {
+    throw new UnsupportedFilterError(path, OR, 'takes a non-empty list of patterns');
+  }
+  alternatives.forEach((alternative, index) => {
+    if (!isObject(alternative) || Object.keys(alternative).length === 0) {
+      throw new UnsupportedFilterError(`${path}[${index}]`, OR, 'each alternative is a pattern');
+    }
+    validateFilterPattern(alternative as FilterPattern, `${path}[${index}]`);
+  });
+};
+
 /**
  * Checks that a pattern uses only supported syntax; throws {@link UnsupportedFilterError}.
  *
@@ -125,6 +154,10 @@ export const validateFilterPattern = (pattern: FilterPattern, path = ''): void =
     throw new UnsupportedFilterError(path, typeof pattern, 'a pattern must be an object');
   for (const [field, value] of Object.entries(pattern)) {
     const at = path ? `${path}.${field}` : field;
+    if (field === OR) {
+      checkOr(at, value);
+      continue;
+    }
     if (field.startsWith('$'))
       throw new UnsupportedFilterError(at, field, 'operator not supported');
     if (Array.isArray(value)) {
@@ -179,15 +212,30 @@ const excluded = (argument: unknown, value: unknown): boolean => {
   return argument === value;
 };
 
+/** `prefix` and `suffix` take a string, or `{ "equals-ignore-case": string }`. */
+const affix = (argument: unknown, value: string): [string, string] =>
+  typeof argument === 'string'
+    ? [argument, value]
+    : [
+        (argument as Record<string, string>)['equals-ignore-case']!.toLowerCase(),
+        value.toLowerCase(),
+      ];
+
 const matchesValue = (matcher: Matcher, value: unknown): boolean => {
   if (!isObject(matcher)) return matcher === value;
   const operator = Object.keys(matcher)[0]!;
   const argument = matcher[operator];
   switch (operator) {
-    case 'prefix':
-      return typeof value === 'string' && value.startsWith(argument as string);
-    case 'suffix':
-      return typeof value === 'string' && value.endsWith(argument as string);
+    case 'prefix': {
+      if (typeof value !== 'string') return false;
+      const [expected, actual] = affix(argument, value);
+      return actual.startsWith(expected);
+    }
+    case 'suffix': {
+      if (typeof value !== 'string') return false;
+      const [expected, actual] = affix(argument, value);
+      return actual.endsWith(expected);
+    }
     case 'equals-ignore-case':
       return (
         typeof value === 'string' && value.toLowerCase() === (argument as string).toLowerCase()
@@ -228,6 +276,12 @@ const matchesObject = (pattern: FilterPattern, value: unknown): boolean => {
   const source = isObject(value) ? value : undefined;
   for (const field in pattern) {
     const expected = pattern[field]!;
+    if (field === OR) {
+      // Each alternative is matched against this same object, beside its other fields.
+      const alternatives = expected as readonly FilterPattern[];
+      if (!alternatives.some((alternative) => matchesObject(alternative, value))) return false;
+      continue;
+    }
     const present =
       source !== undefined && Object.hasOwn(source, field) && source[field] !== undefined;
     const actual = present ? source[field] : undefined;

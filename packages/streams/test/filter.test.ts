@@ -63,6 +63,30 @@ describe('matchesFilter', () => {
       false,
     ],
     ['null', { userIdentity: [null] }, false],
+    // EventBridge "Begins with (ignore case)" and "Ends with (ignore case)", eb-create-pattern-operators.
+    [
+      'prefix ignoring case',
+      onNew('SK', 'S', [{ prefix: { 'equals-ignore-case': 'order#' } }]),
+      true,
+    ],
+    [
+      'prefix ignoring case that differs',
+      onNew('SK', 'S', [{ prefix: { 'equals-ignore-case': 'view#' } }]),
+      false,
+    ],
+    [
+      'suffix ignoring case',
+      onNew('status', 'S', [{ suffix: { 'equals-ignore-case': 'AID' } }]),
+      true,
+    ],
+    // EventBridge numeric matching, a range of two comparisons on a DynamoDB number.
+    [
+      'numeric range with both ends inclusive',
+      onNew('itemCount', 'N', [{ numeric: ['>=', 3, '<=', 3] }]),
+      true,
+    ],
+    ['numeric equality', onNew('itemCount', 'N', [{ numeric: ['=', 3] }]), true],
+    ['numeric on a string that is no number', onNew('status', 'S', [{ numeric: ['>', 0] }]), false],
   ] as const)('evaluates %s', (_, pattern, expected) => {
     expect(matchesFilter(pattern as FilterPattern, paidOrder)).toBe(expected);
   });
@@ -78,7 +102,15 @@ describe('matchesFilter', () => {
   it.each([
     ['wildcard', onNew('status', 'S', [{ wildcard: 'p*' }])],
     ['cidr', onNew('status', 'S', [{ cidr: '10.0.0.0/8' }])],
-    ['$or', { $or: [{ eventName: ['INSERT'] }] } as unknown as FilterPattern],
+    ['$and', { $and: [{ eventName: ['INSERT'] }] } as unknown as FilterPattern],
+    ['$or with no alternatives', { $or: [] } as unknown as FilterPattern],
+    ['$or over bare values', { $or: ['INSERT'] } as unknown as FilterPattern],
+    ['$or hiding an unsupported operator', { $or: [onNew('status', 'S', [{ wildcard: 'p*' }])] }],
+    ['prefix with a wildcard', onNew('SK', 'S', [{ prefix: { wildcard: 'O*' } }])],
+    [
+      'anything-but ignoring case',
+      onNew('status', 'S', [{ 'anything-but': { 'equals-ignore-case': 'PAID' } }]),
+    ],
     ['an empty list', onNew('status', 'S', [])],
     ['two operators in one object', onNew('status', 'S', [{ prefix: 'p', suffix: 'd' }])],
     ['a bare scalar field', { eventName: 'INSERT' } as unknown as FilterPattern],
@@ -87,6 +119,99 @@ describe('matchesFilter', () => {
     const record = removeRecord(orderItem());
 
     expect(() => matchesFilter(pattern, record)).toThrow(UnsupportedFilterError);
+  });
+});
+
+// EventBridge's $or: "a list of patterns, any of which matches" (eb-create-pattern-operators,
+// "Or" across fields); comparison operators other than $or and anything-but work on leaves only.
+describe('matchesFilter with $or', () => {
+  it.each([
+    [
+      'one alternative of several matches',
+      { $or: [{ eventName: ['REMOVE'] }, onNew('status', 'S', ['paid'])] },
+      true,
+    ],
+    [
+      'no alternative matches',
+      { $or: [{ eventName: ['REMOVE'] }, onNew('status', 'S', ['shipped'])] },
+      false,
+    ],
+    [
+      'the alternatives match but a field beside them does not (AND)',
+      {
+        eventName: ['REMOVE'],
+        $or: [onNew('status', 'S', ['paid']), onNew('itemCount', 'N', ['3'])],
+      },
+      false,
+    ],
+    [
+      'the alternatives and the field beside them both match',
+      {
+        eventName: ['INSERT'],
+        $or: [onNew('status', 'S', ['shipped']), onNew('itemCount', 'N', ['3'])],
+      },
+      true,
+    ],
+    [
+      '$or nested inside the new image',
+      {
+        dynamodb: {
+          NewImage: {
+            $or: [{ status: { S: ['shipped'] } }, { itemCount: { N: [{ numeric: ['>', 2] }] } }],
+          },
+        },
+      },
+      true,
+    ],
+    [
+      'an alternative that needs an absent attribute to exist',
+      {
+        dynamodb: { NewImage: { $or: [{ GSI2PK: [{ exists: true }] }, { status: { S: ['x'] } }] } },
+      },
+      false,
+    ],
+    [
+      '$or inside an alternative of $or',
+      {
+        $or: [
+          { eventName: ['REMOVE'] },
+          { $or: [{ eventName: ['MODIFY'] }, { eventName: ['INSERT'] }] },
+        ],
+      },
+      true,
+    ],
+  ] as const)('evaluates %s', (_, pattern, expected) => {
+    // Act
+    const matched = matchesFilter(pattern as unknown as FilterPattern, paidOrder);
+    // Assess
+    expect(matched).toBe(expected);
+  });
+
+  it('lets a list of patterns and one $or pattern select the same records', () => {
+    // Prepare
+    const entity = (type: string) => ({ entityType: { S: [type] } });
+    const asList: FilterPattern[] = [
+      { dynamodb: { NewImage: entity('Order') } },
+      { dynamodb: { OldImage: entity('Order') } },
+    ];
+    const asOr = {
+      $or: [
+        { dynamodb: { NewImage: entity('Order') } },
+        { dynamodb: { OldImage: entity('Order') } },
+      ],
+    } as unknown as FilterPattern;
+    const records = [
+      insertRecord(orderItem()),
+      removeRecord(orderItem()),
+      insertRecord(userItem()),
+      modifyRecord(userItem(), userItem({ rev: 2 })),
+    ];
+    // Act
+    const byList = records.map((record) => matchesAnyFilter(asList, record));
+    const byOr = records.map((record) => matchesFilter(asOr, record));
+    // Assess
+    expect(byOr).toEqual(byList);
+    expect(byOr).toEqual([true, true, false, false]);
   });
 });
 
