@@ -27,3 +27,16 @@ export class UnexpectedOutcomeError extends ChaosError {
     this.operation = operation;
   }
 }
+
+/** The OpenSearch node the run killed did not start again; the run cannot go on. */
+export class SearchNodeRestartError extends ChaosError {
+  constructor(options?: { cause?: unknown }) {
+    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(
+      'chaos.searchNodeRestart',
+      `the OpenSearch node did not come back after its SIGKILL${reason}`,
+      options,
+    );
+    this.name = 'SearchNodeRestartError';
+  }
+}

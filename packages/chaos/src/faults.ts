@@ -27,6 +27,12 @@ export const FaultKind = {
   dynamodbConflict: 'dynamodbConflict',
   /** An item no consumer can decode sits among the others in the stream. */
   poisonRecord: 'poisonRecord',
+  /**
+   * The OpenSearch JVM is killed with SIGKILL between two operations and started again on
+   * the same port and data directory while the workload keeps writing; only a node the
+   * run started itself can be killed.
+   */
+  searchNodeKilled: 'searchNodeKilled',
 } as const;
 
 /** One of the values of {@link FaultKind}. */
@@ -55,7 +61,26 @@ export const defaultFaultRates: FaultRates = {
   dynamodbThrottle: 0.06,
   dynamodbConflict: 0.12,
   poisonRecord: 0.015,
+  // Each kill costs a JVM start (6 to 10 s here): about one per run of a few hundred operations.
+  searchNodeKilled: 0.004,
 };
+
+/**
+ * The fault kinds drawn between two workload operations, at the `index`-th of `ops`. The
+ * search node is killed only when the run started it, and not in the first third of the
+ * run: by then the index holds acknowledged documents that a SIGKILL could lose.
+ *
+ * @example
+ * plan.draw(operationFaultKinds({ index, ops, canKillSearchNode: true }), 'operation', index);
+ */
+export const operationFaultKinds = (at: {
+  readonly index: number;
+  readonly ops: number;
+  readonly canKillSearchNode: boolean;
+}): readonly FaultKind[] =>
+  at.canKillSearchNode && at.index >= Math.floor(at.ops / 3)
+    ? [FaultKind.poisonRecord, FaultKind.runnerRestart, FaultKind.searchNodeKilled]
+    : [FaultKind.poisonRecord, FaultKind.runnerRestart];
 
 /**
  * Decides when faults happen and counts those injected.

@@ -1,5 +1,15 @@
-import { faultKinds } from './faults.js';
+import { FaultKind, faultKinds } from './faults.js';
 import type { ChaosReport } from './run.js';
+
+const faultNote = (report: ChaosReport, kind: FaultKind): string => {
+  if (kind === FaultKind.searchNodeKilled) {
+    if (report.searchNodeKillNotExercised)
+      return `not possible: ${report.searchNodeKillNotExercised}`;
+    if (report.searchNodeOutagesMs.length > 0)
+      return `down ${report.searchNodeOutagesMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}; ${report.searchUnreachableBulks} bulk requests found no node`;
+  }
+  return report.faults[kind] === 0 ? 'none injected in this run' : '';
+};
 
 /**
  * Renders a chaos report as the lines `npm run chaos` prints: invariants as figures,
@@ -50,7 +60,7 @@ export const formatChaosReport = (report: ChaosReport): string => {
   lines.push('faults injected');
   for (const kind of faultKinds) {
     const count = report.faults[kind];
-    row(kind, count, count === 0 ? 'none injected in this run' : '');
+    row(kind, count, faultNote(report, kind));
   }
   row('chaos.faults_injected', report.faultsInjected);
   lines.push('runner (summed over restarts)');

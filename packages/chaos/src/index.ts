@@ -5,4 +5,5 @@ export * from './inject.js';
 export * from './invariants.js';
 export * from './random.js';
 export * from './run.js';
+export * from './search-node.js';
 export * from './workload.js';

@@ -20,14 +20,22 @@ import {
 } from '@pipeline/local';
 import { type ConsumerDefinition, pipeline } from '@pipeline/pipeline';
 import {
+  type BulkClient,
   createSearchClient,
   createSearchSyncConsumer,
   ensureSearchIndices,
+  searchIndexNames,
 } from '@pipeline/search';
 import { createStore } from '@pipeline/store';
 import { type LogSink, matchesAnyFilter } from '@pipeline/streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { type FaultKind, FaultPlan, type FaultRates, FaultKind as Kind } from './faults.js';
+import {
+  type FaultKind,
+  FaultPlan,
+  type FaultRates,
+  FaultKind as Kind,
+  operationFaultKinds,
+} from './faults.js';
 import { faultyDynamoDb, faultySearchClient, wrapHandler } from './inject.js';
 import {
   type AggregateInvariants,
@@ -39,6 +47,7 @@ import {
   scanTable,
 } from './invariants.js';
 import { createRandom } from './random.js';
+import { SearchNodeHarness } from './search-node.js';
 import {
   type OperationKind,
   operationWeights,
@@ -80,6 +89,12 @@ export interface ChaosOptions {
   readonly weights?: Partial<Record<OperationKind, number>>;
   /** Use this DynamoDB (Local) instead of starting one; tables get unique names and are deleted after. */
   readonly dynamodbEndpoint?: string;
+  /**
+   * Use this OpenSearch instead of starting a node; indices get a unique prefix and are
+   * deleted after. The run cannot kill a cluster it did not start, so `searchNodeKilled`
+   * is then never drawn.
+   */
+  readonly openSearchUrl?: string;
   /** Deadline for the pipeline to become idle, each time it is awaited. @default 120000 */
   readonly idleTimeoutMs?: number;
   /** Progress lines. */
@@ -119,6 +134,15 @@ export interface ChaosReport {
   readonly archive: ArchiveInvariants;
   /** Why TTL expiries were not exercised, when they were not. */
   readonly ttlNotExercised?: string;
+  /** Per SIGKILL of the OpenSearch node, milliseconds until the new JVM served again. */
+  readonly searchNodeOutagesMs: readonly number[];
+  /** Why the OpenSearch node could not be killed, when it could not. */
+  readonly searchNodeKillNotExercised?: string;
+  /**
+   * Bulk requests of `sync-search` that found no node (connection refused or reset): their
+   * records were reported as failed and redelivered.
+   */
+  readonly searchUnreachableBulks: number;
   readonly dlq: DlqReport;
   /** Runner statistics per consumer, summed over every runner the run started. */
   readonly runner: { readonly starts: number; readonly consumers: readonly ConsumerStats[] };
@@ -239,17 +263,41 @@ interface BuiltConsumers {
   readonly real: RunnerConsumer[];
   readonly faulty: RunnerConsumer[];
   readonly s3: S3Client;
+  /** Bulk requests of the search consumer that found no node to answer them. */
+  readonly unreachableBulks: () => number;
   readonly close: () => Promise<void>;
 }
 
+/**
+ * Counts the bulk requests that reached no OpenSearch (refused or reset connections, while
+ * the node is down) and passes their errors on, which the consumer retries.
+ */
+const countUnreachable = (client: BulkClient, counter: { count: number }): BulkClient => ({
+  bulk: (async (params: unknown, options: unknown) => {
+    try {
+      return await (client.bulk as (p: unknown, o: unknown) => Promise<unknown>)(params, options);
+    } catch (error) {
+      if ((error as { name?: unknown })?.name === 'ConnectionError') counter.count++;
+      throw error;
+    }
+  }) as BulkClient['bulk'],
+});
+
 const buildConsumers = (
   engines: LocalEngines,
-  names: { tableName: string; aggregatesTableName: string; bucket: string; prefix: string },
+  names: {
+    tableName: string;
+    aggregatesTableName: string;
+    bucket: string;
+    prefix: string;
+    searchPrefix: string;
+  },
   plan: FaultPlan,
   crash: () => boolean,
 ): BuiltConsumers => {
   const config = localAwsClientConfig(engines.dynamodbEndpoint);
   const search = createSearchClient({ node: engines.openSearchUrl, requestTimeoutMs: 10_000 });
+  const unreachable = { count: 0 };
   const searchReads = new DynamoDBClient(config);
   const aggregatesClient = new DynamoDBClient(config);
   const s3 = new S3Client({
@@ -260,11 +308,12 @@ const buildConsumers = (
   });
   const handlers: Record<string, StreamHandler> = {
     'sync-search': createSearchSyncConsumer({
-      client: faultySearchClient(search, plan),
+      client: faultySearchClient(countUnreachable(search, unreachable), plan),
       // Faults go on the bulk writes; the consumer's read-back of markers uses the plain client.
       reader: search,
       dynamodb: searchReads,
       tableName: names.tableName,
+      prefix: names.searchPrefix,
       logger: silentLogger,
       timeBudgetMs: 3000,
       baseDelayMs: 5,
@@ -302,6 +351,7 @@ const buildConsumers = (
       handler: wrapHandler(definition.name, handler, plan, { crash }),
     })),
     s3,
+    unreachableBulks: () => unreachable.count,
     close: async () => {
       await search.close();
       searchReads.destroy();
@@ -350,7 +400,13 @@ const replayDlq = async (
       const pk = failed?.dynamodb?.Keys?.PK?.S;
       if (pk?.startsWith(POISON_PREFIX)) {
         poison++;
-        queuedPoison.add(`${consumer.definition.name}\u0000${pk}`);
+        // A batch whose first record fails is retried whole and queued from that record on,
+        // so one message can hold several poison items: each of them stays queued.
+        for (const record of records) {
+          const key = record.dynamodb?.Keys?.PK?.S;
+          if (key?.startsWith(POISON_PREFIX))
+            queuedPoison.add(`${consumer.definition.name}\u0000${key}`);
+        }
       } else stillFailing++;
     }
   }
@@ -369,7 +425,9 @@ const replayDlq = async (
  * the package factories behind faulty clients, runs them under the real LocalRunner with
  * the production definitions, drives `ops` seeded operations through the store while
  * injecting faults, then stops injecting, waits for idle, replays the DLQ and checks the
- * end-state invariants of search, aggregates and archive.
+ * end-state invariants of search, aggregates and archive. Among the faults, the OpenSearch
+ * node it started is killed with SIGKILL between two operations and started again in the
+ * background while the operations go on; the node is back before the pipeline is awaited.
  *
  * @example
  * const report = await runChaos({ seed: 42, ops: 300 });
@@ -386,22 +444,31 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
     aggregatesTableName: `chaos-aggregates-${options.seed}-${suffix}`,
     bucket: 'chaos-archive',
     prefix: 'expired',
+    // A node of the run's own holds nothing else; a shared cluster does.
+    searchPrefix: options.openSearchUrl ? `chaos-${options.seed}-${suffix}-` : '',
   };
   const stateDirectory = mkdtempSync(join(tmpdir(), 'chaos-'));
   const engines = await startLocalEngines({
     ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
+    ...(options.openSearchUrl ? { openSearchUrl: options.openSearchUrl } : {}),
     tableName: names.tableName,
     aggregatesTableName: names.aggregatesTableName,
     archiveBucket: names.bucket,
     archivePrefix: names.prefix,
   });
   const plan = new FaultPlan(options.seed, options.rates, options.everyFaultKind);
+  const searchNode = engines.openSearchNode
+    ? new SearchNodeHarness(engines.openSearchNode, progress)
+    : undefined;
+  const searchNodeKillNotExercised = searchNode
+    ? undefined
+    : `the run uses the OpenSearch at ${engines.openSearchUrl}, which it did not start; it kills only a node of its own`;
   let harness: RunnerHarness | undefined;
   let consumers: BuiltConsumers | undefined;
   try {
     const search = createSearchClient({ node: engines.openSearchUrl });
     try {
-      await ensureSearchIndices(search);
+      await ensureSearchIndices(search, { prefix: names.searchPrefix });
     } finally {
       await search.close();
     }
@@ -442,11 +509,24 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
     const interval = 1000 / (options.opsPerSecond ?? 100);
     const opsStarted = Date.now();
     for (let index = 0; index < options.ops; index++) {
-      const fault = plan.draw([Kind.poisonRecord, Kind.runnerRestart], 'operation', index);
+      const kinds = operationFaultKinds({
+        index,
+        ops: options.ops,
+        canKillSearchNode: searchNode !== undefined,
+      });
+      const fault = plan.draw(kinds, 'operation', index);
       if (fault === Kind.poisonRecord) {
         await workload.poison();
         plan.record(fault);
       } else if (fault === Kind.runnerRestart && (await harness.restart())) {
+        plan.record(fault);
+      } else if (fault === Kind.searchNodeKilled && searchNode) {
+        // A kill drawn while the node is still starting waits for it, so the schedule stays
+        // the seed's. The workload goes on writing while the new JVM starts; the consumers'
+        // bulk requests meet a refused connection until it serves again.
+        await searchNode.back();
+        progress(`operation ${index}: SIGKILL to the OpenSearch node (pid ${searchNode.node.pid})`);
+        await searchNode.kill();
         plan.record(fault);
       }
       await workload.step();
@@ -461,6 +541,8 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
       ttlWaitMs: options.ttlWaitMs ?? 60_000,
       progress,
     });
+    if (searchNode?.down) progress('waiting for the OpenSearch node to come back');
+    await searchNode?.back();
     progress('waiting for the pipeline to catch up under faults');
     await harness.waitForIdle(idleTimeoutMs);
     plan.enabled = false;
@@ -477,7 +559,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
     const checkClient = createSearchClient({ node: engines.openSearchUrl });
     let searchInvariants: SearchInvariants;
     try {
-      searchInvariants = await checkSearch(checkClient, items);
+      searchInvariants = await checkSearch(checkClient, items, names.searchPrefix);
     } finally {
       await checkClient.close();
     }
@@ -523,6 +605,9 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
       aggregates: aggregateInvariants,
       archive: archiveInvariants,
       ...(ttlNotExercised ? { ttlNotExercised } : {}),
+      searchNodeOutagesMs: searchNode?.outagesMs ?? [],
+      searchUnreachableBulks: consumers.unreachableBulks(),
+      ...(searchNodeKillNotExercised ? { searchNodeKillNotExercised } : {}),
       dlq,
       runner: { starts: harness.starts, consumers: harness.stats() },
       failures,
@@ -534,8 +619,24 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
       for (const table of [names.tableName, names.aggregatesTableName])
         await engines.dynamodb.send(new DeleteTableCommand({ TableName: table })).catch(() => {});
     }
+    if (options.openSearchUrl) await deleteSearchIndices(engines.openSearchUrl, names.searchPrefix);
+    // A restarted node is the run's to stop; the engines stop only the first, long exited.
+    await searchNode?.stop();
     await engines.stop();
     rmSync(stateDirectory, { recursive: true, force: true });
+  }
+};
+
+/** Deletes the indices and templates a run made in a cluster it shares. */
+const deleteSearchIndices = async (url: string, prefix: string): Promise<void> => {
+  const client = createSearchClient({ node: url });
+  try {
+    await client.indices.delete({ index: `${prefix}*` }).catch(() => undefined);
+    const names = searchIndexNames(prefix);
+    for (const kind of [names.orders, names.users])
+      await client.indices.deleteIndexTemplate({ name: kind.template }).catch(() => undefined);
+  } finally {
+    await client.close();
   }
 };
 

@@ -5,6 +5,7 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type DynamoDbSender, isRetryable } from '@pipeline/aggregates';
+import type { OpenSearchNode } from '@pipeline/opensearch-local';
 import { type BulkClient, sendBulk } from '@pipeline/search';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +20,9 @@ import {
   faultySearchClient,
   InjectedFaultError,
   mulberry32,
+  operationFaultKinds,
+  SearchNodeHarness,
+  SearchNodeRestartError,
   wrapHandler,
 } from '../src/index.js';
 
@@ -103,6 +107,132 @@ describe('FaultPlan', () => {
     expect(first).toBe('USER#u1|X|INSERT|0');
     expect(second).toBe('USER#u1|X|INSERT|1');
     expect(plan.recordIdentity(record('USER#u1', '100'))).toBe(first);
+  });
+});
+
+describe('operationFaultKinds', () => {
+  it('offers the search node kill only for a node of the run, from a third of the run on', () => {
+    const at = (index: number, canKillSearchNode = true) =>
+      operationFaultKinds({ index, ops: 300, canKillSearchNode });
+    expect(at(99)).toEqual(['poisonRecord', 'runnerRestart']);
+    expect(at(100)).toEqual(['poisonRecord', 'runnerRestart', 'searchNodeKilled']);
+    expect(at(299, false)).toEqual(['poisonRecord', 'runnerRestart']);
+  });
+
+  it('leaves the draws of the other operation faults as they were without it', () => {
+    const rates = { poisonRecord: 0.1, runnerRestart: 0.1, searchNodeKilled: 0.2 };
+    const without = new FaultPlan(9, rates);
+    const withKill = new FaultPlan(9, rates);
+    const drawn = Array.from({ length: 300 }, (_, index) => [
+      without.draw(operationFaultKinds({ index, ops: 300, canKillSearchNode: false }), 'op', index),
+      withKill.draw(operationFaultKinds({ index, ops: 300, canKillSearchNode: true }), 'op', index),
+    ]);
+    for (const [before, after] of drawn) if (before) expect(after).toBe(before);
+    expect(drawn.some(([, after]) => after === 'searchNodeKilled')).toBe(true);
+    expect(drawn.slice(0, 100).some(([, after]) => after === 'searchNodeKilled')).toBe(false);
+  });
+
+  it('meets the kill at the first operation that offers it when every kind must occur', () => {
+    const plan = new FaultPlan(1, { searchNodeKilled: 0 }, true);
+    const first = Array.from({ length: 300 }, (_, index) =>
+      plan.draw(operationFaultKinds({ index, ops: 300, canKillSearchNode: true }), 'op', index),
+    ).indexOf('searchNodeKilled');
+    expect(first).toBe(100);
+  });
+});
+
+describe('SearchNodeHarness', () => {
+  /** A node whose restart resolves when the test says so, with every call logged. */
+  const fakeNode = (pid: number, log: string[], restarts: (() => void)[], fail = false) => {
+    let running = true;
+    const node: OpenSearchNode = {
+      url: 'http://127.0.0.1:9200',
+      port: 9200,
+      pid,
+      version: '2.19.6',
+      dataDirectory: '/tmp/data',
+      exited: Promise.resolve(),
+      stop: async () => {
+        log.push(`stop ${pid}${running ? '' : ' (exited)'}`);
+        running = false;
+      },
+      kill: async () => {
+        log.push(`kill ${pid}`);
+        running = false;
+      },
+      restart: () => {
+        log.push(`restart ${pid}`);
+        return new Promise((resolve, reject) =>
+          restarts.push(() =>
+            fail ? reject(new Error('port in use')) : resolve(fakeNode(pid + 1, log, restarts)),
+          ),
+        );
+      },
+    };
+    return node;
+  };
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  it('kills, restarts in the background, and stops the restarted node but not the first', async () => {
+    const log: string[] = [];
+    const restarts: (() => void)[] = [];
+    const searchNode = new SearchNodeHarness(fakeNode(1, log, restarts));
+
+    await searchNode.kill();
+    expect(searchNode.down).toBe(true);
+    expect(searchNode.node.pid).toBe(1);
+    let back = false;
+    const waiting = searchNode.back().then(() => {
+      back = true;
+    });
+    await settle();
+    expect(back).toBe(false);
+    restarts.shift()!();
+    await waiting;
+
+    expect(searchNode.down).toBe(false);
+    expect(searchNode.node.pid).toBe(2);
+    expect(searchNode.outagesMs).toHaveLength(1);
+    await searchNode.stop();
+    expect(log).toEqual(['kill 1', 'restart 1', 'stop 2']);
+  });
+
+  it('kills again only once the earlier restart is done, and stops the newest node', async () => {
+    const log: string[] = [];
+    const restarts: (() => void)[] = [];
+    const searchNode = new SearchNodeHarness(fakeNode(1, log, restarts));
+    await searchNode.kill();
+    const second = searchNode.kill();
+    await settle();
+    expect(log).toEqual(['kill 1', 'restart 1']);
+    restarts.shift()!();
+    await second;
+    const stopped = searchNode.stop();
+    await settle();
+    expect(log).toEqual(['kill 1', 'restart 1', 'kill 2', 'restart 2']);
+    restarts.shift()!();
+    await stopped;
+    expect(log.at(-1)).toBe('stop 3');
+    expect(searchNode.outagesMs).toHaveLength(2);
+  });
+
+  it('reports a node that did not come back, and leaves the first node to the engines', async () => {
+    const log: string[] = [];
+    const restarts: (() => void)[] = [];
+    const searchNode = new SearchNodeHarness(fakeNode(1, log, restarts, true));
+    await searchNode.kill();
+    restarts.shift()!();
+    await expect(searchNode.back()).rejects.toBeInstanceOf(SearchNodeRestartError);
+    await expect(searchNode.kill()).rejects.toThrow(/did not come back.*port in use/);
+    await searchNode.stop();
+    expect(log).toEqual(['kill 1', 'restart 1']);
+  });
+
+  it('stops nothing when the node was never killed: the engines stop it', async () => {
+    const log: string[] = [];
+    const searchNode = new SearchNodeHarness(fakeNode(1, log, []));
+    await searchNode.stop();
+    expect(log).toEqual([]);
   });
 });
 

@@ -8,7 +8,8 @@ Runs the whole pipeline on its own in-memory local engines while driving <ops> s
 random operations through the store and injecting faults: handler throws before or after
 its write, OpenSearch 429/500/413/timeouts, DynamoDB throttling and transaction
 conflicts, duplicate deliveries, crashes between a sink write and its checkpoint, runner
-restarts and poison records. Then it stops injecting, waits for idle, replays the DLQ and
+restarts, poison records, and the OpenSearch JVM killed with SIGKILL and restarted on
+its data directory. Then it stops injecting, waits for idle, replays the DLQ and
 prints the end-state invariants. Exits 1 when any invariant fails.
 
 The same seed gives the same operations and the same fault decisions. How records group
