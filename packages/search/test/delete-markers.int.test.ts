@@ -1,119 +1,352 @@
 /**
- * The deleted-marker design against the engine whose behaviour motivated it: OpenSearch
- * forgets a real delete's version when a node restarts (and after `index.gc_deletes`, which
- * sync.int.test.ts and the contract suite cover), and a late lower-versioned write then brings
- * the document back. A marker is a document, so its version survives both.
+ * The deleted-marker design against the engine whose behaviour motivated it. OpenSearch
+ * keeps a real delete's version only as a tombstone in memory: it prunes the tombstone once
+ * `index.gc_deletes` has passed (at a refresh), and a node that restarts with the delete
+ * flushed to disk has none. A late, lower-versioned write then brings the document back.
+ *
+ * Each case first shows that hazard on this engine with a plain external-version DELETE
+ * (the control), in the project's own orders index, at the very versions the design uses;
+ * then that the marker the real sync consumer wrote from real stream records (DynamoDB
+ * Local, the local runner) refuses the same late write, and that the query library leaves
+ * it out.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { Client } from '@opensearch-project/opensearch';
 import { type OpenSearchNode, startOpenSearchNode } from '@pipeline/opensearch-local';
+import { createStore } from '@pipeline/store';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createMainTable,
+  localStreamsClient,
+  type TestTable,
+} from '../../../test/support/dynamodb.js';
+import {
   createSearchClient,
+  createSearchSyncConsumer,
   ensureSearchIndices,
-  orderMarker,
-  projectOrder,
   type SearchIndexNames,
   searchOrders,
+  searchUsers,
   sendBulk,
 } from '../src/index.js';
-import { getDocument } from './support.js';
+import {
+  eventually,
+  getDocument,
+  recording,
+  type SearchFixture,
+  startRunner,
+  startSearchFixture,
+} from './support.js';
 
-const createdAt = '2026-11-30T10:00:00.000Z';
-const header = {
-  orderId: 'o-restart',
-  userId: 'u-restart',
-  status: 'paid',
-  createdAt,
-  updatedAt: createdAt,
-  total: { amount: 1_250, currency: 'EUR' },
-  rev: 1_796_000_000_000_000,
-};
-const user = { userId: 'u-restart', name: 'Ada Lovelace', email: 'ada@example.com', rev: 5 };
-const live = projectOrder({
-  header,
-  lines: [{ productId: 'p1', name: 'Blue Teapot', rev: header.rev }],
-  user,
-});
-const marker = orderMarker(
-  {
-    orderId: header.orderId,
-    userId: header.userId,
-    rev: header.rev + 1,
-    createdAt,
-    deletedAt: createdAt,
-  },
-  user,
-  undefined,
-);
-const control = 'control-plain-deletes';
+type StoredDocument = NonNullable<Awaited<ReturnType<typeof getDocument>>>;
 
-let dataDirectory: string;
-let node: OpenSearchNode;
-let client: Client;
-let names: SearchIndexNames;
+/** Where a history is indexed. */
+interface SearchTarget {
+  readonly client: Client;
+  readonly names: SearchIndexNames;
+  readonly prefix: string;
+}
 
-const write = (version: number, source: unknown) =>
-  sendBulk(client, [{ index: names.orders.write, id: header.orderId, version, source }]);
+/** An order and its customer, created and then deleted through the store, as the consumer indexed them. */
+interface DeletedHistory {
+  readonly userId: string;
+  readonly orderId: string;
+  readonly liveOrder: StoredDocument;
+  readonly liveUser: StoredDocument;
+  readonly orderMarker: StoredDocument;
+  readonly userMarker: StoredDocument;
+  /** Every batch the runner handed the consumer, oldest first, for replays. */
+  readonly events: DynamoDBStreamEvent[];
+}
+
+let streams: DynamoDBStreamsClient;
+let gcTable: TestTable;
+let restartTable: TestTable;
 
 beforeAll(async () => {
-  dataDirectory = mkdtempSync(join(tmpdir(), 'opensearch-restart-'));
-  node = await startOpenSearchNode({ dataDirectory });
-  client = createSearchClient({ node: node.url });
-  names = await ensureSearchIndices(client);
+  streams = localStreamsClient();
+  [gcTable, restartTable] = await Promise.all([createMainTable(), createMainTable()]);
 });
 
-afterAll(async () => {
-  await client?.close();
-  await node?.stop();
-  rmSync(dataDirectory, { recursive: true, force: true });
+afterAll(() => {
+  streams?.destroy();
+});
+
+let sequence = 0;
+const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${sequence++}`;
+
+const markerOrUndefined = (doc: StoredDocument | undefined) =>
+  doc?.source.deleted === true ? doc : undefined;
+
+/**
+ * Runs the local runner on `table`'s stream with the real sync consumer writing to `target`:
+ * a customer places an order, both are indexed, then the order and the customer are deleted
+ * through the store, and the consumer writes their markers. The runner is stopped once idle.
+ */
+const createAndDeleteThroughSync = async (
+  table: TestTable,
+  target: SearchTarget,
+): Promise<DeletedHistory> => {
+  const store = createStore({ tableName: table.tableName, client: table.client });
+  const consumer = createSearchSyncConsumer({
+    client: target.client,
+    dynamodb: table.client,
+    tableName: table.tableName,
+    prefix: target.prefix,
+  });
+  const recorder = recording(consumer);
+  const runner = startRunner(table.streamArn!, streams, recorder.handler);
+  try {
+    const userId = unique('u');
+    const orderId = unique('o');
+    const user = await store.createUser({ userId, email: `${userId}@example.com`, name: 'Ada' });
+    await store.createOrder({
+      userId,
+      orderId,
+      items: [
+        {
+          productId: 'p-teapot',
+          name: 'Blue Teapot',
+          quantity: 1,
+          unitPrice: { amount: 12_50, currency: 'EUR' },
+        },
+      ],
+    });
+    const orderDoc = () => getDocument(target.client, target.names.orders.read, orderId);
+    const userDoc = () => getDocument(target.client, target.names.users.read, userId);
+    const liveOrder = await eventually(orderDoc);
+    const liveUser = await eventually(userDoc);
+    await store.deleteOrder({ userId, orderId });
+    await store.deleteUser(userId, user.rev);
+    const orderMarker = await eventually(async () => markerOrUndefined(await orderDoc()));
+    const userMarker = await eventually(async () => markerOrUndefined(await userDoc()));
+    await runner.waitForIdle();
+    return {
+      userId,
+      orderId,
+      liveOrder,
+      liveUser,
+      orderMarker,
+      userMarker,
+      events: recorder.events,
+    };
+  } finally {
+    await runner.stop();
+  }
+};
+
+/** The control's order: a copy of the live order under another id and customer. */
+const controlSource = (history: DeletedHistory, id: string) => ({
+  ...history.liveOrder.source,
+  orderId: id,
+  userId: `${history.userId}-control`,
+});
+
+/** A late index request of the control at the live order's version; its HTTP status. */
+const lateControlWrite = (target: SearchTarget, history: DeletedHistory, id: string) =>
+  target.client
+    .index({
+      index: target.names.orders.write,
+      id,
+      body: controlSource(history, id),
+      version: history.liveOrder.version,
+      version_type: 'external',
+    })
+    .then(
+      (response) => response.statusCode ?? undefined,
+      (error: { meta?: { statusCode?: number } }) => error.meta?.statusCode,
+    );
+
+/**
+ * The control's history: indexed at the live order's version, then deleted with a plain
+ * external-version DELETE at the marker's version. Returns the status of a late write made
+ * while the engine still remembers the delete.
+ */
+const plainDelete = async (target: SearchTarget, history: DeletedHistory, id: string) => {
+  await target.client.index({
+    index: target.names.orders.write,
+    id,
+    body: controlSource(history, id),
+    version: history.liveOrder.version,
+    version_type: 'external',
+  });
+  await target.client.delete({
+    index: target.names.orders.write,
+    id,
+    version: history.orderMarker.version,
+    version_type: 'external',
+  });
+  return lateControlWrite(target, history, id);
+};
+
+/**
+ * What arrives late after the deletes: every recorded batch again, through a fresh consumer
+ * (a redelivery: the user's INSERT image projects the live user), and the live order and
+ * user at their live versions (a lane that read the table before the deletes).
+ */
+const replayLateWrites = async (
+  table: TestTable,
+  target: SearchTarget,
+  history: DeletedHistory,
+) => {
+  const consumer = createSearchSyncConsumer({
+    client: target.client,
+    dynamodb: table.client,
+    tableName: table.tableName,
+    prefix: target.prefix,
+  });
+  const replies = [];
+  for (const event of history.events) replies.push(await consumer(event));
+  const late = await sendBulk(target.client, [
+    {
+      index: target.names.orders.write,
+      id: history.orderId,
+      version: history.liveOrder.version,
+      source: history.liveOrder.source,
+    },
+    {
+      index: target.names.users.write,
+      id: history.userId,
+      version: history.liveUser.version,
+      source: history.liveUser.source,
+    },
+  ]);
+  await target.client.indices.refresh({ index: `${target.prefix}*` });
+  return { replies, late };
+};
+
+/** The design's assessment, the same in both cases. */
+const expectStillDeleted = async (
+  target: SearchTarget,
+  history: DeletedHistory,
+  outcome: Awaited<ReturnType<typeof replayLateWrites>>,
+) => {
+  const { client, names, prefix } = target;
+  expect(outcome.replies.every((reply) => reply.batchItemFailures.length === 0)).toBe(true);
+  expect(outcome.late.conflicts).toBe(2);
+  expect(outcome.late.failures.size).toBe(0);
+  expect(await getDocument(client, names.orders.read, history.orderId)).toEqual(
+    history.orderMarker,
+  );
+  expect(await getDocument(client, names.users.read, history.userId)).toEqual(history.userMarker);
+  expect(history.orderMarker.source).toEqual({
+    orderId: history.orderId,
+    userId: history.userId,
+    deleted: true,
+    deletedAt: expect.any(String),
+    version: history.orderMarker.version,
+  });
+  expect(history.orderMarker.version).toBeGreaterThan(history.liveOrder.version);
+  expect(history.userMarker.version).toBe(history.liveUser.version + 1);
+  expect((await searchOrders(client, { userId: history.userId }, { prefix })).total).toBe(0);
+  expect((await searchUsers(client, { text: history.userId }, { prefix })).total).toBe(0);
+};
+
+describe('deleted markers once index.gc_deletes has passed', () => {
+  const gcDeletesMs = 1_000;
+  let search: SearchFixture;
+  let history: DeletedHistory;
+  let earlyControl: number | undefined;
+  const control = () => `${history.orderId}-control`;
+
+  beforeAll(async () => {
+    search = await startSearchFixture();
+    await search.client.indices.putSettings({
+      index: `${search.prefix}*`,
+      body: { index: { gc_deletes: `${gcDeletesMs}ms` } },
+    });
+    history = await createAndDeleteThroughSync(gcTable, search);
+    earlyControl = await plainDelete(search, history, control());
+    // A refresh is when the engine prunes the tombstones older than gc_deletes.
+    await new Promise((resolve) => setTimeout(resolve, gcDeletesMs + 1_000));
+    await search.client.indices.refresh({ index: `${search.prefix}*` });
+  });
+
+  afterAll(async () => {
+    await search?.stop();
+  });
+
+  it('brings back a plainly deleted order when its older write arrives after gc_deletes, on this engine', async () => {
+    // Prepare: beforeAll deleted the control order with a plain DELETE and waited past gc_deletes.
+    // Act
+    const late = await lateControlWrite(search, history, control());
+    await search.client.indices.refresh({ index: search.names.orders.read });
+    const found = await searchOrders(
+      search.client,
+      { userId: `${history.userId}-control` },
+      search,
+    );
+    // Assess: refused while the tombstone lived, accepted as a new document once it was pruned.
+    expect(earlyControl).toBe(409);
+    expect(late).toBe(201);
+    expect(found.hits.map((hit) => hit.orderId)).toEqual([control()]);
+  });
+
+  it('keeps an order and a user deleted through sync when their older writes arrive after gc_deletes', async () => {
+    // Prepare: beforeAll deleted both through the store and waited past gc_deletes.
+    // Act
+    const outcome = await replayLateWrites(gcTable, search, history);
+    // Assess
+    await expectStillDeleted(search, history, outcome);
+  });
 });
 
 describe('deleted markers across a node restart', () => {
-  it('keeps a deleted order deleted when its older write arrives after a restart, where a plain delete is forgotten', async () => {
-    // Prepare: the order is indexed, then deleted by the project's marker; beside it, the
-    // same history with a plain external-version delete.
-    expect((await write(live.version, live.source)).failures.size).toBe(0);
-    expect((await write(marker.version, marker.source)).failures.size).toBe(0);
-    await client.indices.create({ index: control, body: { settings: { number_of_replicas: 0 } } });
-    await client.index({
-      index: control,
-      id: '1',
-      body: { v: 2 },
-      version: 2,
-      version_type: 'external',
-    });
-    await client.delete({ index: control, id: '1', version: 3, version_type: 'external' });
-    const beforeRestart = await client
-      .index({ index: control, id: '1', body: { v: 1 }, version: 1, version_type: 'external' })
-      .catch((error: { meta?: { statusCode?: number } }) => error.meta?.statusCode);
-    // Act: the node restarts; then the late writes arrive.
+  let dataDirectory: string;
+  let node: OpenSearchNode;
+  let target: SearchTarget;
+  let history: DeletedHistory;
+  let earlyControl: number | undefined;
+  const flushed = () => `${history.orderId}-flushed`;
+  const unflushed = () => `${history.orderId}-unflushed`;
+
+  beforeAll(async () => {
+    dataDirectory = mkdtempSync(join(tmpdir(), 'delete-markers-node-'));
+    node = await startOpenSearchNode({ dataDirectory, heapMiB: 512 });
+    const client = createSearchClient({ node: node.url });
+    target = { client, names: await ensureSearchIndices(client), prefix: '' };
+    history = await createAndDeleteThroughSync(restartTable, target);
+    earlyControl = await plainDelete(target, history, flushed());
+    // On disk, as a clean stop or the periodic flush of an idle shard leaves it. A delete
+    // still only in the translog is replayed at startup with a fresh tombstone.
+    await client.indices.flush({ index: '_all' });
+    await plainDelete(target, history, unflushed());
     await client.close();
-    await node.stop();
-    node = await startOpenSearchNode({ dataDirectory });
-    client = createSearchClient({ node: node.url });
-    const late = await write(live.version, live.source);
-    const plain = await client.index({
-      index: control,
-      id: '1',
-      body: { v: 1 },
-      version: 1,
-      version_type: 'external',
-    });
-    await client.indices.refresh({ index: names.orders.read });
-    const found = await searchOrders(client, { userId: header.userId });
-    // Assess: the engine forgot the plain delete, so its late write came back...
-    expect(beforeRestart).toBe(409);
-    expect(plain.statusCode).toBe(201);
-    // ...while the marker's version refused the order's.
-    expect(late.conflicts).toBe(1);
-    expect(late.failures.size).toBe(0);
-    expect(await getDocument(client, names.orders.read, header.orderId)).toEqual({
-      version: marker.version,
-      source: marker.source,
-    });
-    expect(found.total).toBe(0);
-  }, 120_000); // two JVM starts, slower on a busy machine
+    await node.kill();
+    node = await node.restart();
+    target = { ...target, client: createSearchClient({ node: node.url }) };
+  }, 240_000); // two JVM starts, slow on a busy 2-core machine
+
+  afterAll(async () => {
+    await target?.client.close();
+    await node?.stop();
+    if (dataDirectory) rmSync(dataDirectory, { recursive: true, force: true });
+  });
+
+  it('brings back a plainly deleted order when its older write arrives after a restart, on this engine', async () => {
+    // Prepare: beforeAll deleted two control orders with a plain DELETE, one flushed to disk
+    // and one only in the translog, then killed and restarted the node.
+    // Act
+    const late = await lateControlWrite(target, history, flushed());
+    const lateFromTranslog = await lateControlWrite(target, history, unflushed());
+    await target.client.indices.refresh({ index: target.names.orders.read });
+    const found = await searchOrders(target.client, { userId: `${history.userId}-control` });
+    // Assess: the restarted node forgot the flushed delete; the replayed one it still knows.
+    expect(earlyControl).toBe(409);
+    expect(late).toBe(201);
+    expect(lateFromTranslog).toBe(409);
+    expect(found.hits.map((hit) => hit.orderId)).toEqual([flushed()]);
+  });
+
+  it('keeps an order and a user deleted through sync when their older writes arrive after a restart', async () => {
+    // Prepare: beforeAll deleted both through the store, flushed, killed and restarted the node.
+    // Act
+    const outcome = await replayLateWrites(restartTable, target, history);
+    // Assess
+    await expectStillDeleted(target, history, outcome);
+  });
 });
