@@ -6,6 +6,7 @@ import { createStore } from '@pipeline/store';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runDemo } from '../../packages/cli/src/commands/demo.js';
 import type { RunningPipeline } from '../../packages/cli/src/commands/start.js';
+import { nonLoopbackAddresses, tryConnect } from '../support/network.js';
 import { callApi, inMemorySettings, line, startTestPipeline, utcToday } from './support.js';
 
 let pipeline: RunningPipeline;
@@ -34,6 +35,27 @@ afterAll(async () => {
 });
 
 describe('the whole pipeline behind its HTTP API, as npm start runs it', () => {
+  it('listens on loopback only, every engine and the API: other addresses of this machine are refused', async () => {
+    // Prepare
+    const { engines, api } = pipeline;
+    const ports = [
+      engines.dynamodbEndpoint,
+      engines.openSearchUrl,
+      engines.s3Endpoint,
+      api.url,
+    ].map((url) => Number(new URL(url).port));
+    const others = nonLoopbackAddresses();
+    // Act
+    const loopback = await Promise.all(ports.map((port) => tryConnect('127.0.0.1', port)));
+    const elsewhere = await Promise.all(
+      ports.flatMap((port) => others.map((host) => tryConnect(host, port))),
+    );
+    // Assess
+    expect(loopback).toEqual(ports.map(() => 'connected'));
+    expect(elsewhere).toEqual(elsewhere.map(() => 'ECONNREFUSED'));
+    expect(elsewhere).toHaveLength(ports.length * others.length);
+  });
+
   it('answers the health check and serves the dashboard page with its chart library', async () => {
     const health = await call('GET', '/healthz');
     const page = await fetch(`${pipeline.api.url}/`);
