@@ -24,7 +24,7 @@ import {
   createSearchClient,
   createSearchSyncConsumer,
   ensureSearchIndices,
-  searchIndexNames,
+  removeSearchIndices,
 } from '@pipeline/search';
 import { createStore } from '@pipeline/store';
 import { type LogSink, matchesAnyFilter } from '@pipeline/streams';
@@ -525,7 +525,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
         // the seed's. The workload goes on writing while the new JVM starts; the consumers'
         // bulk requests meet a refused connection until it serves again.
         await searchNode.back();
-        progress(`operation ${index}: SIGKILL to the OpenSearch node (pid ${searchNode.node.pid})`);
+        progress(`operation ${index}: SIGKILL to the OpenSearch node (pid ${searchNode.pid})`);
         await searchNode.kill();
         plan.record(fault);
       }
@@ -619,24 +619,15 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
       for (const table of [names.tableName, names.aggregatesTableName])
         await engines.dynamodb.send(new DeleteTableCommand({ TableName: table })).catch(() => {});
     }
-    if (options.openSearchUrl) await deleteSearchIndices(engines.openSearchUrl, names.searchPrefix);
-    // A restarted node is the run's to stop; the engines stop only the first, long exited.
-    await searchNode?.stop();
+    if (options.openSearchUrl) {
+      const cleanup = createSearchClient({ node: engines.openSearchUrl });
+      await removeSearchIndices(cleanup, { prefix: names.searchPrefix }).catch(() => {});
+      await cleanup.close();
+    }
+    // A restart under way would otherwise bring up a JVM after the engines stopped.
+    await searchNode?.settled();
     await engines.stop();
     rmSync(stateDirectory, { recursive: true, force: true });
-  }
-};
-
-/** Deletes the indices and templates a run made in a cluster it shares. */
-const deleteSearchIndices = async (url: string, prefix: string): Promise<void> => {
-  const client = createSearchClient({ node: url });
-  try {
-    await client.indices.delete({ index: `${prefix}*` }).catch(() => undefined);
-    const names = searchIndexNames(prefix);
-    for (const kind of [names.orders, names.users])
-      await client.indices.deleteIndexTemplate({ name: kind.template }).catch(() => undefined);
-  } finally {
-    await client.close();
   }
 };
 

@@ -3,35 +3,34 @@ import { SearchNodeRestartError } from './errors.js';
 
 /**
  * The OpenSearch node of a chaos run, killed with SIGKILL and started again on the same
- * port and data directory. It always holds the node that is current: after a restart that
- * is the new JVM, which the engines' `stop()` does not know of, so {@link SearchNodeHarness.stop}
- * stops it. The first node's own stop, which the engines call, does nothing once it was
- * killed. The URL does not change, so the clients reconnect by themselves.
+ * port and data directory. The node's handle stands for whichever JVM is current, so the
+ * engines' `stop()` stops the newest one; it only has to wait for a restart under way
+ * ({@link SearchNodeHarness.settled}). The URL does not change, so the clients reconnect
+ * by themselves.
  *
  * @example
  * const searchNode = new SearchNodeHarness(engines.openSearchNode);
  * await searchNode.kill(); // the workload goes on while the new JVM starts
  * await searchNode.back();
- * await searchNode.stop();
+ * await searchNode.settled();
+ * await engines.stop();
  */
 export class SearchNodeHarness {
   /** Milliseconds from each SIGKILL to the restarted node reporting yellow or green. */
   readonly outagesMs: number[] = [];
-  readonly #first: OpenSearchNode;
-  #node: OpenSearchNode;
+  readonly #node: OpenSearchNode;
   #restarting: Promise<void> | undefined;
   #failure: unknown;
   readonly #progress: (line: string) => void;
 
   constructor(node: OpenSearchNode, progress: (line: string) => void = () => {}) {
-    this.#first = node;
     this.#node = node;
     this.#progress = progress;
   }
 
-  /** The node that is current; during a restart, the one that was killed. */
-  get node(): OpenSearchNode {
-    return this.#node;
+  /** The current JVM's process id; during a restart, the one that was killed. */
+  get pid(): number {
+    return this.#node.pid;
   }
 
   /** Whether a killed node is still starting again. */
@@ -45,18 +44,16 @@ export class SearchNodeHarness {
    */
   async kill(): Promise<void> {
     await this.back();
-    const killed = this.#node;
     const killedAt = Date.now();
-    await killed.kill();
-    this.#restarting = killed
+    await this.#node.kill();
+    this.#restarting = this.#node
       .restart()
       .then(
-        (node) => {
-          this.#node = node;
+        () => {
           const outageMs = Date.now() - killedAt;
           this.outagesMs.push(outageMs);
           this.#progress(
-            `OpenSearch node back after ${(outageMs / 1000).toFixed(1)} s (pid ${node.pid})`,
+            `OpenSearch node back after ${(outageMs / 1000).toFixed(1)} s (pid ${this.#node.pid})`,
           );
         },
         (error: unknown) => {
@@ -71,13 +68,12 @@ export class SearchNodeHarness {
 
   /** Resolves once the node serves again; throws when it could not be restarted. */
   async back(): Promise<void> {
-    while (this.#restarting) await this.#restarting;
+    await this.settled();
     if (this.#failure !== undefined) throw new SearchNodeRestartError({ cause: this.#failure });
   }
 
-  /** Stops a restarted node, once any restart under way is done; the first is the engines' to stop. */
-  async stop(): Promise<void> {
+  /** Resolves once no restart is under way, whether it succeeded or not. */
+  async settled(): Promise<void> {
     while (this.#restarting) await this.#restarting;
-    if (this.#node !== this.#first) await this.#node.stop();
   }
 }

@@ -143,12 +143,15 @@ describe('operationFaultKinds', () => {
 
 describe('SearchNodeHarness', () => {
   /** A node whose restart resolves when the test says so, with every call logged. */
-  const fakeNode = (pid: number, log: string[], restarts: (() => void)[], fail = false) => {
+  const fakeNode = (log: string[], restarts: (() => void)[], fail = false) => {
+    let pid = 1;
     let running = true;
     const node: OpenSearchNode = {
       url: 'http://127.0.0.1:9200',
       port: 9200,
-      pid,
+      get pid() {
+        return pid;
+      },
       version: '2.19.6',
       dataDirectory: '/tmp/data',
       exited: Promise.resolve(),
@@ -163,9 +166,12 @@ describe('SearchNodeHarness', () => {
       restart: () => {
         log.push(`restart ${pid}`);
         return new Promise((resolve, reject) =>
-          restarts.push(() =>
-            fail ? reject(new Error('port in use')) : resolve(fakeNode(pid + 1, log, restarts)),
-          ),
+          restarts.push(() => {
+            if (fail) return reject(new Error('port in use'));
+            pid += 1;
+            running = true;
+            resolve();
+          }),
         );
       },
     };
@@ -173,14 +179,15 @@ describe('SearchNodeHarness', () => {
   };
   const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-  it('kills, restarts in the background, and stops the restarted node but not the first', async () => {
+  it("kills, restarts in the background, and leaves the restarted JVM to the node's own stop", async () => {
     const log: string[] = [];
     const restarts: (() => void)[] = [];
-    const searchNode = new SearchNodeHarness(fakeNode(1, log, restarts));
+    const node = fakeNode(log, restarts);
+    const searchNode = new SearchNodeHarness(node);
 
     await searchNode.kill();
     expect(searchNode.down).toBe(true);
-    expect(searchNode.node.pid).toBe(1);
+    expect(searchNode.pid).toBe(1);
     let back = false;
     const waiting = searchNode.back().then(() => {
       back = true;
@@ -191,47 +198,54 @@ describe('SearchNodeHarness', () => {
     await waiting;
 
     expect(searchNode.down).toBe(false);
-    expect(searchNode.node.pid).toBe(2);
+    expect(searchNode.pid).toBe(2);
     expect(searchNode.outagesMs).toHaveLength(1);
-    await searchNode.stop();
+    await searchNode.settled();
+    await node.stop();
     expect(log).toEqual(['kill 1', 'restart 1', 'stop 2']);
   });
 
-  it('kills again only once the earlier restart is done, and stops the newest node', async () => {
+  it('kills again only once the earlier restart is done, and settles only once the newest is up', async () => {
     const log: string[] = [];
     const restarts: (() => void)[] = [];
-    const searchNode = new SearchNodeHarness(fakeNode(1, log, restarts));
+    const node = fakeNode(log, restarts);
+    const searchNode = new SearchNodeHarness(node);
     await searchNode.kill();
     const second = searchNode.kill();
     await settle();
     expect(log).toEqual(['kill 1', 'restart 1']);
     restarts.shift()!();
     await second;
-    const stopped = searchNode.stop();
+    let settled = false;
+    const settling = searchNode.settled().then(() => {
+      settled = true;
+    });
     await settle();
     expect(log).toEqual(['kill 1', 'restart 1', 'kill 2', 'restart 2']);
+    expect(settled).toBe(false);
     restarts.shift()!();
-    await stopped;
+    await settling;
+    await node.stop();
     expect(log.at(-1)).toBe('stop 3');
     expect(searchNode.outagesMs).toHaveLength(2);
   });
 
-  it('reports a node that did not come back, and leaves the first node to the engines', async () => {
+  it('reports a node that did not come back, and still settles', async () => {
     const log: string[] = [];
     const restarts: (() => void)[] = [];
-    const searchNode = new SearchNodeHarness(fakeNode(1, log, restarts, true));
+    const searchNode = new SearchNodeHarness(fakeNode(log, restarts, true));
     await searchNode.kill();
     restarts.shift()!();
     await expect(searchNode.back()).rejects.toBeInstanceOf(SearchNodeRestartError);
     await expect(searchNode.kill()).rejects.toThrow(/did not come back.*port in use/);
-    await searchNode.stop();
+    await searchNode.settled();
     expect(log).toEqual(['kill 1', 'restart 1']);
   });
 
-  it('stops nothing when the node was never killed: the engines stop it', async () => {
+  it('settles at once when the node was never killed', async () => {
     const log: string[] = [];
-    const searchNode = new SearchNodeHarness(fakeNode(1, log, []));
-    await searchNode.stop();
+    const searchNode = new SearchNodeHarness(fakeNode(log, []));
+    await searchNode.settled();
     expect(log).toEqual([]);
   });
 });

@@ -13,6 +13,7 @@ import {
   createSearchClient,
   createSearchSyncConsumer,
   ensureSearchIndices,
+  removeSearchIndices,
   searchIndexNames,
 } from '@pipeline/search';
 import { createStore, type Store } from '@pipeline/store';
@@ -73,7 +74,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await runner.stop();
-  await search.indices.delete({ index: `${prefix}*` }).catch(() => undefined);
+  await removeSearchIndices(search, { prefix });
   await search.close();
   streams.destroy();
   rmSync(stateDirectory, { recursive: true, force: true });

@@ -13,7 +13,6 @@ export {
   OpenSearchLocalError,
 } from './errors.js';
 export {
-  localNodeSettings,
   type OpenSearchNode,
   type StartOpenSearchNodeOptions,
   startOpenSearchNode,

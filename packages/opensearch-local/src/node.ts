@@ -3,21 +3,24 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { type ResolveEngineOptions, resolveEngine } from './engine.js';
+import { type Engine, type ResolveEngineOptions, resolveEngine } from './engine.js';
 import { NodeStartError } from './errors.js';
 
-/** A running single-node OpenSearch, a child JVM of this process. */
+/**
+ * A running single-node OpenSearch, a child JVM of this process. The handle outlives a
+ * crash and restart: `pid`, `exited`, `stop` and `kill` always refer to the current JVM.
+ */
 export interface OpenSearchNode {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   readonly port: number;
-  /** The JVM's process id. */
+  /** The current JVM's process id. */
   readonly pid: number;
   /** The OpenSearch version it runs, as the pom pins it. */
   readonly version: string;
   /** Where its indices live; a temporary directory, removed on stop, when none was given. */
   readonly dataDirectory: string;
-  /** Settles once the JVM has exited, however it ended. */
+  /** Settles once the current JVM has exited, however it ended. */
   readonly exited: Promise<void>;
   /** Closes the node cleanly and waits for the JVM to exit. Safe to call twice. */
   stop(): Promise<void>;
@@ -26,9 +29,8 @@ export interface OpenSearchNode {
   /**
    * Starts a new JVM on the same port and data directory once this one has been killed,
    * as a node comes back after a crash: what was flushed or in the translog is there again.
-   * The new node takes over the temporary directory, if any.
    */
-  restart(): Promise<OpenSearchNode>;
+  restart(): Promise<void>;
 }
 
 /** Options of {@link startOpenSearchNode}. */
@@ -64,7 +66,7 @@ export interface StartOpenSearchNodeOptions extends ResolveEngineOptions {
  * block writes, and the 10 MiB request limit of the smaller Amazon OpenSearch Service
  * instance types, so an oversized bulk fails locally the way it fails there (413).
  */
-export const localNodeSettings = (port: number, home: string): Record<string, string> => ({
+const localNodeSettings = (port: number, home: string): Record<string, string> => ({
   'cluster.name': 'pipeline-local',
   'node.name': 'local',
   'discovery.type': 'single-node',
@@ -171,24 +173,67 @@ const waitForCluster = async (
  * const client = new Client({ node: node.url });
  * await node.stop();
  */
-export const startOpenSearchNode = (
+export const startOpenSearchNode = async (
   options: StartOpenSearchNodeOptions = {},
 ): Promise<OpenSearchNode> => {
   const temporary = options.dataDirectory === undefined;
   const home = temporary
     ? mkdtempSync(join(tmpdir(), 'opensearch-local-'))
     : resolve(options.dataDirectory as string);
-  return launch(options, home, temporary);
+  const removeTemporary = () => {
+    if (temporary) rmSync(home, { recursive: true, force: true });
+  };
+  const engine = await resolveEngine(options).catch((error: unknown) => {
+    removeTemporary();
+    throw error;
+  });
+  let jvm = await launchJvm(engine, options, home, temporary).catch((error: unknown) => {
+    removeTemporary();
+    throw error;
+  });
+  const { port } = jvm;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    get pid() {
+      return jvm.pid;
+    },
+    version: engine.version,
+    dataDirectory: home,
+    get exited() {
+      return jvm.exited;
+    },
+    stop: async () => {
+      await jvm.stop();
+      removeTemporary();
+    },
+    kill: () => jvm.kill(),
+    restart: async () => {
+      if (jvm.running()) throw new NodeStartError('restart() needs the node to have exited first');
+      jvm = await launchJvm(engine, { ...options, port }, home, temporary);
+    },
+  };
 };
 
-const launch = async (
+/** One JVM of a node: it serves on `port` once this resolves. */
+interface Jvm {
+  readonly port: number;
+  readonly pid: number;
+  readonly exited: Promise<void>;
+  running(): boolean;
+  /** Closes the node cleanly and waits for the JVM to exit. */
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+}
+
+const launchJvm = async (
+  engine: Engine,
   options: StartOpenSearchNodeOptions,
   home: string,
   temporary: boolean,
-): Promise<OpenSearchNode> => {
+): Promise<Jvm> => {
   const started = Date.now();
   const timeoutMs = options.startTimeoutMs ?? 120_000;
-  const engine = await resolveEngine(options);
   mkdirSync(join(home, 'tmp'), { recursive: true });
   const settings = { ...localNodeSettings(options.port ?? 0, home), ...options.settings };
   const java: NodeProcess = spawn(
@@ -215,33 +260,19 @@ const launch = async (
     if (java.exitCode !== null || java.signalCode !== null) done();
     else java.once('exit', () => done());
   });
-  const isRunning = () => java.exitCode === null && java.signalCode === null;
-  let removed = false;
-  const removeTemporary = () => {
-    if (temporary && !removed) {
-      removed = true;
-      rmSync(home, { recursive: true, force: true });
-    }
-  };
+  const running = () => java.exitCode === null && java.signalCode === null;
   const stop = async () => {
-    if (isRunning()) {
+    if (running()) {
       // End of stdin makes the launcher close the node and exit.
       java.stdin.end();
       const forced = setTimeout(() => java.kill('SIGKILL'), 15_000);
       await exited;
       clearTimeout(forced);
     }
-    removeTemporary();
   };
   const kill = async () => {
-    if (isRunning()) java.kill('SIGKILL');
+    if (running()) java.kill('SIGKILL');
     await exited;
-  };
-  const restart = async () => {
-    if (isRunning()) throw new NodeStartError('restart() needs the node to have exited first');
-    // The directory now belongs to the new node.
-    removed = true;
-    return launch({ ...options, port }, home, temporary);
   };
 
   let port: number;
@@ -250,7 +281,6 @@ const launch = async (
     await waitForCluster(`http://127.0.0.1:${port}`, started + timeoutMs, () => log);
   } catch (error) {
     await kill();
-    removeTemporary();
     throw error;
   }
   // Neither the JVM nor its pipes keep this process alive; the JVM follows it out.
@@ -259,15 +289,5 @@ const launch = async (
     (stream as unknown as { unref?: () => void }).unref?.();
   }
   if (java.pid === undefined) throw new NodeStartError('the JVM has no process id');
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    pid: java.pid,
-    version: engine.version,
-    dataDirectory: home,
-    exited,
-    stop,
-    kill,
-    restart,
-  };
+  return { port, pid: java.pid, exited, running, stop, kill };
 };

@@ -100,19 +100,23 @@ describe('the local OpenSearch node', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ name: 'Grace' }),
       });
+      const killedPid = second.pid;
       await second.kill();
-      const third = await second.restart();
+      await second.restart();
       try {
-        // Assess: an acknowledged write survives SIGKILL, through the translog
+        // Assess: an acknowledged write survives SIGKILL, through the translog, and the
+        // handle now stands for the new JVM on the same port
         expect(afterStop).toMatchObject({ found: true, _source: { name: 'Ada' } });
-        expect(third.port).toBe(second.port);
-        expect(await json(`${third.url}/kept/_doc/2`)).toMatchObject({
+        expect(second.pid).not.toBe(killedPid);
+        expect(alive(second.pid)).toBe(true);
+        expect(await json(`${second.url}/kept/_doc/2`)).toMatchObject({
           found: true,
           _source: { name: 'Grace' },
         });
       } finally {
-        await third.stop();
+        await second.stop();
       }
+      expect(alive(second.pid)).toBe(false);
     },
     3 * NODE_STARTS_MS,
   );

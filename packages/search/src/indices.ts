@@ -184,3 +184,35 @@ export const ensureSearchIndices = async (
   }
   return names;
 };
+
+/**
+ * Deletes what {@link ensureSearchIndices} made under a prefix: the versioned indices of
+ * both kinds (their aliases go with them) and both templates. Absent ones are no error.
+ * For tests and runs that share a cluster under a prefix of their own.
+ *
+ * @example
+ * await removeSearchIndices(client, { prefix: 'chaos-7-' });
+ */
+export const removeSearchIndices = async (
+  client: Client,
+  options: EnsureSearchIndicesOptions = {},
+): Promise<void> => {
+  const names = searchIndexNames(options.prefix);
+  const unlessMissing = async (operation: string, request: Promise<unknown>) => {
+    try {
+      await request;
+    } catch (error) {
+      if (statusOf(error) !== 404) throw requestFailed(operation, error);
+    }
+  };
+  for (const kind of [names.orders, names.users]) {
+    await unlessMissing(
+      `delete indices ${kind.pattern}`,
+      client.indices.delete({ index: kind.pattern, allow_no_indices: true }),
+    );
+    await unlessMissing(
+      `delete index template ${kind.template}`,
+      client.indices.deleteIndexTemplate({ name: kind.template }),
+    );
+  }
+};

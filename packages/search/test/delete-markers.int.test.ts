@@ -317,7 +317,7 @@ describe('deleted markers across a node restart', () => {
     await plainDelete(target, history, unflushed());
     await client.close();
     await node.kill();
-    node = await node.restart();
+    await node.restart();
     target = { ...target, client: createSearchClient({ node: node.url }) };
   }, 240_000); // two JVM starts, slow on a busy 2-core machine
 

@@ -8,7 +8,12 @@ import { LocalRunner } from '@pipeline/local';
 import { consumerNamed } from '@pipeline/pipeline';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { inject } from 'vitest';
-import { createSearchClient, ensureSearchIndices, type SearchIndexNames } from '../src/index.js';
+import {
+  createSearchClient,
+  ensureSearchIndices,
+  removeSearchIndices,
+  type SearchIndexNames,
+} from '../src/index.js';
 
 /** The run's OpenSearch node, with a client and index names under a prefix of the file's own. */
 export interface SearchFixture {
@@ -41,10 +46,7 @@ export const startSearchFixture = async (): Promise<SearchFixture> => {
       await client.indices.putSettings({ index: indices, body: { index: { gc_deletes: '60s' } } });
     },
     stop: async () => {
-      await client.indices.delete({ index: indices }).catch(() => undefined);
-      for (const kind of [names.orders, names.users]) {
-        await client.indices.deleteIndexTemplate({ name: kind.template }).catch(() => undefined);
-      }
+      await removeSearchIndices(client, { prefix });
       await client.close();
     },
   };
