@@ -8,8 +8,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { createArchiveConsumer } from '@pipeline/archive';
 import {
   EnvVar,
+  lambdaHandler,
   METRICS_NAMESPACE,
-  publishingMetrics,
   requiredSetting,
   s3ClientConfig,
 } from '@pipeline/pipeline';
@@ -19,8 +19,8 @@ const logger = new Logger({ serviceName: 'archive-expired' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'archive-expired' });
 
 /** Archives the TTL expiries of one stream batch; reports unacknowledged records for retry. */
-export const handler = publishingMetrics(
-  metrics,
+export const handler = lambdaHandler(
+  { logger, metrics },
   createArchiveConsumer({
     s3: new S3Client(s3ClientConfig(env)),
     bucket: requiredSetting(env, EnvVar.archiveBucket),

@@ -8,9 +8,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   dynamoDbClientConfig,
   EnvVar,
+  lambdaHandler,
   METRICS_NAMESPACE,
   openSearchClientConfig,
-  publishingMetrics,
   requiredSetting,
 } from '@pipeline/pipeline';
 import { createSearchClient, createSearchSyncConsumer } from '@pipeline/search';
@@ -22,8 +22,8 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'sync-s
 const search = createSearchClient(openSearchClientConfig(env));
 
 /** Applies one stream batch to the search indexes; reports unapplied records for retry. */
-export const handler = publishingMetrics(
-  metrics,
+export const handler = lambdaHandler(
+  { logger, metrics },
   createSearchSyncConsumer({
     client: search,
     dynamodb: new DynamoDBClient(dynamoDbClientConfig(env)),

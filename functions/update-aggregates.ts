@@ -9,8 +9,8 @@ import { createAggregatesConsumer } from '@pipeline/aggregates';
 import {
   dynamoDbClientConfig,
   EnvVar,
+  lambdaHandler,
   METRICS_NAMESPACE,
-  publishingMetrics,
   requiredSetting,
 } from '@pipeline/pipeline';
 
@@ -19,8 +19,8 @@ const logger = new Logger({ serviceName: 'update-aggregates' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'update-aggregates' });
 
 /** Applies one stream batch to the aggregates; reports unapplied records for retry. */
-export const handler = publishingMetrics(
-  metrics,
+export const handler = lambdaHandler(
+  { logger, metrics },
   createAggregatesConsumer({
     tableName: requiredSetting(env, EnvVar.aggregatesTableName),
     client: new DynamoDBClient(dynamoDbClientConfig(env)),

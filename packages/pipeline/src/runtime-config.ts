@@ -1,3 +1,6 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { EnvVar } from './env.js';
 
 /** The CloudWatch namespace of every consumer's metrics. */
@@ -61,18 +64,46 @@ export const openSearchClientConfig = (env: Environment) => {
 };
 
 /**
- * Wraps a stream handler so the metrics it stored are published after every invocation,
- * success or failure.
+ * The EMF metric every handler publishes once per invocation: how many records its
+ * response reported as failed (`batchItemFailures.length`), 0 on a clean batch.
  */
-export const publishingMetrics =
-  <Event, Result>(
-    metrics: { publishStoredMetrics(): void },
-    handler: (event: Event) => Promise<Result>,
-  ) =>
-  async (event: Event): Promise<Result> => {
+export const BATCH_ITEM_FAILURES_METRIC = 'BatchItemFailures';
+
+/** What {@link lambdaHandler} needs of the function's Powertools Logger and Metrics. */
+export interface HandlerTools {
+  readonly logger: Pick<Logger, 'addContext'>;
+  readonly metrics: Pick<Metrics, 'addMetric' | 'publishStoredMetrics'>;
+}
+
+/** A stream consumer as Lambda calls it; the local runner and tests may leave out the context. */
+export type StreamHandler = (
+  event: DynamoDBStreamEvent,
+  context?: Context,
+) => Promise<DynamoDBBatchResponse>;
+
+/**
+ * Wraps a stream consumer as a Lambda handler: adds the invocation's context to the logger
+ * (so every line carries the request id), passes the context on, counts the response's
+ * failed records as {@link BATCH_ITEM_FAILURES_METRIC}, and publishes every stored metric
+ * after the invocation, success or failure. A consumer that throws fails the whole batch,
+ * which Lambda's own `Errors` metric counts, so no failure count is added then.
+ *
+ * @example
+ * export const handler = lambdaHandler({ logger, metrics }, createArchiveConsumer(options));
+ */
+export const lambdaHandler =
+  (tools: HandlerTools, consumer: StreamHandler): StreamHandler =>
+  async (event, context) => {
+    if (context) tools.logger.addContext(context);
     try {
-      return await handler(event);
+      const response = await consumer(event, context);
+      tools.metrics.addMetric(
+        BATCH_ITEM_FAILURES_METRIC,
+        'Count',
+        response.batchItemFailures.length,
+      );
+      return response;
     } finally {
-      metrics.publishStoredMetrics();
+      tools.metrics.publishStoredMetrics();
     }
   };
