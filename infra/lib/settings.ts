@@ -33,6 +33,10 @@ export interface PipelineSettings {
   readonly search: SearchTarget;
   /** Subscribed to the alarm topic when set. */
   readonly alarmEmail: string | undefined;
+  /** Deploy the HTTP API (API Gateway, IAM-authorised) in front of the route table. */
+  readonly httpApi: boolean;
+  /** Run the search domain and every function in a VPC of private isolated subnets. */
+  readonly vpc: boolean;
 }
 
 /** Archive objects move to Glacier Instant Retrieval after this many days. */
@@ -58,9 +62,9 @@ const text = (read: ContextReader, key: string): string | undefined => {
   return String(value);
 };
 
-const flag = (read: ContextReader, key: string): boolean => {
+const flag = (read: ContextReader, key: string, fallback = false): boolean => {
   const value = text(read, key);
-  if (value === undefined) return false;
+  if (value === undefined) return fallback;
   if (value !== 'true' && value !== 'false') {
     throw new InfraSettingError(key, `must be true or false, got "${value}"`);
   }
@@ -179,5 +183,8 @@ export const readSettings = (read: ContextReader): PipelineSettings => {
     logLevel: logLevel as PipelineSettings['logLevel'],
     search: readSearch(read, stage),
     alarmEmail: text(read, 'alarmEmail'),
+    // The API costs nothing while idle and answers only SigV4-signed callers, so it is on by default.
+    httpApi: flag(read, 'httpApi', true),
+    vpc: flag(read, 'vpc', stage === Stage.prod),
   };
 };

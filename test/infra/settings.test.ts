@@ -15,7 +15,21 @@ describe('readSettings', () => {
       logLevel: 'INFO',
       search: { kind: 'domain', domainName: 'pipeline-search-dev' },
       alarmEmail: undefined,
+      httpApi: true,
+      vpc: false,
     });
+  });
+
+  it('deploys the HTTP API unless told not to', () => {
+    expect(read({ stage: 'prod' }).httpApi).toBe(true);
+    expect(read({ httpApi: 'false' }).httpApi).toBe(false);
+    expect(read({ httpApi: false }).httpApi).toBe(false);
+  });
+
+  it('runs inside a VPC by default in production only, either way when told', () => {
+    expect(read({ stage: 'prod' }).vpc).toBe(true);
+    expect(read({ stage: 'prod', vpc: 'false' }).vpc).toBe(false);
+    expect(read({ stage: 'dev', vpc: 'true' }).vpc).toBe(true);
   });
 
   it('keeps production logs 90 days unless told otherwise', () => {
@@ -45,6 +59,8 @@ describe('readSettings', () => {
   it.each([
     [{ stage: 'staging' }, 'stage'],
     [{ kms: 'yes' }, 'kms'],
+    [{ httpApi: 'no' }, 'httpApi'],
+    [{ vpc: 'on' }, 'vpc'],
     [{ archiveExpiryDays: '30' }, 'archiveExpiryDays'],
     [{ archiveExpiryDays: 'forever' }, 'archiveExpiryDays'],
     [{ logRetentionDays: '42' }, 'logRetentionDays'],
