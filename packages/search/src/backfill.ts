@@ -8,6 +8,7 @@ import { type DocumentWrite, projectUser } from './documents.js';
 import { BackfillError } from './errors.js';
 import {
   aliasTargets,
+  type EnsureSearchIndicesOptions,
   ensureSearchIndices,
   type IndexNames,
   requestFailed,
@@ -22,8 +23,8 @@ export interface BackfillProgress {
   readonly indexed: number;
 }
 
-/** Options of {@link backfill}. */
-export interface BackfillOptions {
+/** Options of {@link backfill}; the template options reach the new indices through their templates. */
+export interface BackfillOptions extends EnsureSearchIndicesOptions {
   readonly dynamodb: DynamoDBClient;
   readonly tableName: string;
   readonly search: Client;
@@ -169,7 +170,7 @@ const copyMarkers = async (
  */
 export const backfill = async (options: BackfillOptions): Promise<BackfillResult> => {
   const { search, resumeFile, maxBulkBytes } = options;
-  const names: SearchIndexNames = await ensureSearchIndices(search, { prefix: options.prefix });
+  const names: SearchIndexNames = await ensureSearchIndices(search, options);
   const segments = options.segments ?? 4;
   let state = loadState(resumeFile);
   const resumed = state !== undefined;

@@ -9,3 +9,4 @@ export * from './plan.js';
 export * from './purge.js';
 export * from './query.js';
 export * from './reads.js';
+export * from './setup.js';

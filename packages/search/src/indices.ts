@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Client } from '@opensearch-project/opensearch';
 import { SearchRequestError } from './errors.js';
 
@@ -93,31 +94,126 @@ export const usersMapping = {
   },
 } as const;
 
+/** Settings a deployment gives every index, beside the mappings. */
+export interface IndexTemplateOptions {
+  /**
+   * Replicas of every index: 0 where the domain has one data node, 1 across two zones.
+   * A replica needs a second node to live on, so more replicas than data nodes minus one
+   * leaves the cluster yellow. @default auto-expanded from 0 to 1, so a local node stays green
+   */
+  readonly replicas?: number;
+}
+
+/** The body of an `_index_template`, as {@link buildIndexTemplate} builds it. */
+export interface IndexTemplate {
+  readonly index_patterns: readonly string[];
+  readonly priority: number;
+  readonly template: {
+    readonly settings: { readonly index: Readonly<Record<string, string | number | boolean>> };
+    readonly mappings: object;
+  };
+  /** Where {@link ensureSearchIndices} records the template's version. */
+  readonly _meta?: { readonly templateVersion: string };
+}
+
 /**
  * Builds the body of an `_index_template` for one document kind: mappings and settings
  * live in the template, so every versioned index a reindex creates gets them.
  *
  * @example
- * buildIndexTemplate(searchIndexNames().orders, 'orders')
+ * buildIndexTemplate(searchIndexNames().orders, 'orders', { replicas: 0 })
  */
-export const buildIndexTemplate = (names: IndexNames, entity: SearchEntity) => ({
+export const buildIndexTemplate = (
+  names: IndexNames,
+  entity: SearchEntity,
+  options: IndexTemplateOptions = {},
+): IndexTemplate => ({
   index_patterns: [names.pattern],
   priority: 100,
   template: {
     settings: {
-      // One replica wherever a second data node can hold it, none on a single node, so
-      // one-node domains and local runs stay green.
-      index: { refresh_interval: '1s', number_of_shards: 1, auto_expand_replicas: '0-1' },
+      index: {
+        refresh_interval: '1s',
+        number_of_shards: 1,
+        ...(options.replicas === undefined
+          ? { auto_expand_replicas: '0-1' }
+          : // A fixed count: auto-expansion off, or it would override the number.
+            { number_of_replicas: options.replicas, auto_expand_replicas: false }),
+      },
     },
     mappings: entity === SearchEntity.orders ? ordersMapping : usersMapping,
   },
 });
 
-const statusOf = (error: unknown): number | undefined =>
+/**
+ * A short content hash of a template body, without its `_meta`: equal bodies, equal versions.
+ *
+ * @example
+ * templateVersionOf(buildIndexTemplate(searchIndexNames().users, 'users')) // '3f1c…' (16 hex digits)
+ */
+export const templateVersionOf = (template: IndexTemplate): string => {
+  const { _meta: _, ...body } = template;
+  return createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 16);
+};
+
+// Keys sorted at every level, so the hash does not depend on the order they were written in.
+const canonicalJson = (value: unknown): string =>
+  Array.isArray(value)
+    ? `[${value.map(canonicalJson).join(',')}]`
+    : value !== null && typeof value === 'object'
+      ? `{${Object.keys(value)
+          .sort()
+          .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as never)[key])}`)
+          .join(',')}}`
+      : JSON.stringify(value);
+
+/** Builds the template of one document kind; {@link buildIndexTemplate} unless told otherwise. */
+export type IndexTemplateBuilder = (
+  names: IndexNames,
+  entity: SearchEntity,
+  options: IndexTemplateOptions,
+) => IndexTemplate;
+
+/**
+ * The templates {@link ensureSearchIndices} puts for `options`, each with its version in `_meta`.
+ *
+ * @example
+ * searchIndexTemplates({ replicas: 1 }).orders._meta?.templateVersion
+ */
+export const searchIndexTemplates = (
+  options: EnsureSearchIndicesOptions = {},
+): Record<SearchEntity, IndexTemplate> => {
+  const names = searchIndexNames(options.prefix);
+  const build = options.templates ?? buildIndexTemplate;
+  const withVersion = (entity: SearchEntity): IndexTemplate => {
+    const template = build(names[entity], entity, options);
+    return { ...template, _meta: { templateVersion: templateVersionOf(template) } };
+  };
+  return { orders: withVersion(SearchEntity.orders), users: withVersion(SearchEntity.users) };
+};
+
+/**
+ * One version for both templates, for a deployment to carry in its properties so that any
+ * template change reaches the setup step as an update.
+ *
+ * @example
+ * searchTemplatesVersion({ replicas: 0 }) // 16 hex digits
+ */
+export const searchTemplatesVersion = (options: EnsureSearchIndicesOptions = {}): string => {
+  const templates = searchIndexTemplates(options);
+  return createHash('sha256')
+    .update(`${templates.orders._meta?.templateVersion}/${templates.users._meta?.templateVersion}`)
+    .digest('hex')
+    .slice(0, 16);
+};
+
+/** The HTTP status of a client failure, when there was a response. */
+export const statusOf = (error: unknown): number | undefined =>
   (error as { meta?: { statusCode?: number } })?.meta?.statusCode ??
   (error as { statusCode?: number })?.statusCode;
 
-const typeOf = (error: unknown): string | undefined =>
+/** OpenSearch's error type of a client failure, such as `illegal_argument_exception`. */
+export const typeOf = (error: unknown): string | undefined =>
   (error as { meta?: { body?: { error?: { type?: string } } } })?.meta?.body?.error?.type;
 
 /** Wraps a client failure in a {@link SearchRequestError}. */
@@ -141,14 +237,17 @@ export const aliasTargets = async (client: Client, alias: string): Promise<strin
 };
 
 /** Options of {@link ensureSearchIndices}. */
-export interface EnsureSearchIndicesOptions {
+export interface EnsureSearchIndicesOptions extends IndexTemplateOptions {
   /** Prefix of every alias, template and index. @default '' */
   readonly prefix?: string;
+  /** Builds each kind's template. @default {@link buildIndexTemplate} */
+  readonly templates?: IndexTemplateBuilder;
 }
 
 /**
- * Puts both index templates and, for a kind that has no read alias yet, creates its first
- * versioned index with both aliases. Idempotent: tests, the launcher and backfill all call it.
+ * Puts both index templates (each with its version in `_meta`) and, for a kind that has no
+ * read alias yet, creates its first versioned index with both aliases. Idempotent: tests,
+ * the launcher, backfill and the deployed setup step ({@link setupSearch}) all call it.
  *
  * @example
  * await ensureSearchIndices(client, { prefix: 'dev-' });
@@ -158,12 +257,13 @@ export const ensureSearchIndices = async (
   options: EnsureSearchIndicesOptions = {},
 ): Promise<SearchIndexNames> => {
   const names = searchIndexNames(options.prefix);
+  const templates = searchIndexTemplates(options);
   for (const entity of [SearchEntity.orders, SearchEntity.users]) {
     const kind = names[entity];
     try {
       await client.indices.putIndexTemplate({
         name: kind.template,
-        body: buildIndexTemplate(kind, entity) as never,
+        body: templates[entity] as never,
       });
     } catch (error) {
       throw requestFailed(`put index template ${kind.template}`, error);
