@@ -18,7 +18,7 @@ import {
   type StreamHandler,
   startLocalEngines,
 } from '@pipeline/local';
-import { type ConsumerDefinition, pipeline } from '@pipeline/pipeline';
+import { type ConsumerDefinition, mappingFunction, mappings } from '@pipeline/pipeline';
 import {
   type BulkClient,
   createSearchClient,
@@ -27,7 +27,7 @@ import {
   removeSearchIndices,
 } from '@pipeline/search';
 import { createStore } from '@pipeline/store';
-import { type LogSink, matchesAnyFilter } from '@pipeline/streams';
+import { type LogSink, matchesAnyFilter, runConsumers } from '@pipeline/streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import {
   type FaultKind,
@@ -334,15 +334,27 @@ const buildConsumers = (
       logger: silentLogger,
     }),
   };
-  const definitions: ConsumerDefinition[] = pipeline.map((definition) => ({
-    ...definition,
-    // Shortened for speed; every other setting is the production definition.
-    maxBatchingWindowSeconds: Math.min(definition.maxBatchingWindowSeconds, 1),
-  }));
-  const real = definitions.map((definition) => {
-    const handler = handlers[definition.name];
-    if (!handler) throw new Error(`the chaos run has no factory for consumer ${definition.name}`);
-    return { definition, handler };
+  const handlerOf = (consumer: ConsumerDefinition): StreamHandler => {
+    const handler = handlers[consumer.name];
+    if (!handler) throw new Error(`the chaos run has no factory for consumer ${consumer.name}`);
+    return handler;
+  };
+  // One runner consumer per event source mapping, running its consumers as the function does.
+  const real = mappings.map((mapping) => {
+    const definition = mappingFunction(mapping);
+    return {
+      definition: {
+        ...definition,
+        // Shortened for speed; every other setting is the production definition.
+        maxBatchingWindowSeconds: Math.min(definition.maxBatchingWindowSeconds, 1),
+      },
+      handler: runConsumers(
+        mapping.consumers.map((consumer) => ({
+          definition: consumer,
+          handler: handlerOf(consumer),
+        })),
+      ),
+    };
   });
   return {
     real,

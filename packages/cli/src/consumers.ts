@@ -1,17 +1,18 @@
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { RunnerConsumer, StreamHandler } from '@pipeline/local';
-import { type ConsumerDefinition, pipeline } from '@pipeline/pipeline';
+import { type ConsumerDefinition, mappingFunction, mappings } from '@pipeline/pipeline';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
- * Loads every consumer's handler module from the pipeline definition, the same modules
- * the CDK app bundles. Handlers read their environment when loaded, so set it first.
+ * Loads the handler module of every event source mapping of the pipeline definition (or of
+ * the definitions given), the same modules the CDK app bundles. Handlers read their
+ * environment when loaded, so set it first.
  */
 export const loadConsumers = async (
   environment: Readonly<Record<string, string>>,
-  definitions: readonly ConsumerDefinition[] = pipeline,
+  definitions: readonly ConsumerDefinition[] = mappings.map(mappingFunction),
 ): Promise<RunnerConsumer[]> => {
   Object.assign(process.env, environment);
   return Promise.all(

@@ -7,12 +7,18 @@ import {
   type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   type GetShardIteratorInput,
+  LimitExceededException,
   type Shard,
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { ConsumerDefinition } from '@pipeline/pipeline';
-import { matchesAnyFilter, rawItemKey } from '@pipeline/streams';
-import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import {
+  type ConsumerHandler,
+  matchesAnyFilter,
+  rawItemKey,
+  type StreamHandler,
+} from '@pipeline/streams';
+import type { DynamoDBRecord } from 'aws-lambda';
 import {
   type BatchOutcome,
   interpretResponse,
@@ -27,15 +33,15 @@ import {
   type TtlDeletions,
   toLambdaRecord,
 } from './lambda-event.js';
+import { processShardReaders, type ShardReaders } from './shard-readers.js';
 
-/** A Lambda handler for DynamoDB stream events, invoked in-process. */
-export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<unknown>;
+export type { StreamHandler };
 
-/** A consumer as the runner runs it: its definition and its handler. */
-export interface RunnerConsumer {
-  readonly definition: ConsumerDefinition;
-  readonly handler: StreamHandler;
-}
+/**
+ * An event source mapping as the runner runs it: the definition of its function (for a
+ * mapping of several consumers, `mappingFunction`'s) and its handler.
+ */
+export type RunnerConsumer = ConsumerHandler;
 
 /** Options of {@link LocalRunner}. */
 export interface LocalRunnerOptions {
@@ -65,6 +71,16 @@ export interface LocalRunnerOptions {
   readonly iteratorMaxAgeMs?: number;
   /** Marks the REMOVE records of a local TTL process's deletions as TTL expiries. */
   readonly ttlDeletions?: TtlDeletions;
+  /**
+   * Who reads which shard, for DynamoDB Streams' limit of two concurrent readers per shard.
+   * @default the process's own, shared by every runner in it
+   */
+  readonly shardReaders?: ShardReaders;
+  /**
+   * Pause before reading again after a read was throttled.
+   * @default 1000
+   */
+  readonly throttleDelayMs?: number;
   readonly now?: () => number;
   readonly onLog?: (message: string, details: Record<string, unknown>) => void;
 }
@@ -86,6 +102,8 @@ export interface ConsumerStats {
   readonly bisections: number;
   readonly dlqMessages: number;
   readonly dlqRecords: number;
+  /** GetRecords calls refused because two other readers held the shard. */
+  readonly throttledReads: number;
   /** Messages waiting in the on-failure queue now. */
   readonly dlqDepth: number;
   /** Now minus the creation time of the oldest record not yet processed; 0 when caught up. */
@@ -185,6 +203,7 @@ class SequenceTracker {
 }
 
 interface Counters {
+  throttledReads: number;
   recordsIn: number;
   filteredOut: number;
   processed: number;
@@ -238,6 +257,10 @@ class ShardWorker {
     try {
       await this.#read();
     } finally {
+      this.consumer.shardReaders.release(
+        `${this.consumer.streamArn}/${this.shardId}`,
+        this.consumer,
+      );
       this.#ended = true;
       this.#signal.notify();
       await Promise.all(lanes);
@@ -290,10 +313,19 @@ class ShardWorker {
       }
       let response: GetRecordsCommandOutput;
       try {
+        this.#admitRead();
         response = await client.send(
           new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
         );
       } catch (error) {
+        if (error instanceof LimitExceededException) {
+          this.consumer.counters.throttledReads++;
+          this.consumer.log('GetRecords throttled: two other readers hold the shard', {
+            shardId: this.shardId,
+          });
+          await sleep(options.throttleDelayMs ?? 1000);
+          continue;
+        }
         if (error instanceof ExpiredIteratorException) {
           iterator = await this.#iterator();
           iteratorAt = now();
@@ -328,6 +360,17 @@ class ShardWorker {
       while (!this.consumer.stopping && this.#tracker.pending > backlogLimit)
         await this.#signal.wait(50);
     }
+  }
+
+  /** Throws as DynamoDB Streams does when this would be a third concurrent reader of the shard. */
+  #admitRead(): void {
+    const { shardReaders, streamArn, options } = this.consumer;
+    const shard = `${streamArn}/${this.shardId}`;
+    if (shardReaders.admit(shard, this.consumer, (options.now ?? Date.now)())) return;
+    throw new LimitExceededException({
+      message: `Rate exceeded for shard ${this.shardId}: it has ${shardReaders.limit} readers already`,
+      $metadata: { httpStatusCode: 400 },
+    });
   }
 
   async #drain(): Promise<void> {
@@ -502,6 +545,7 @@ class ShardWorker {
 /** One consumer's event source mapping: its shards, checkpoints and on-failure queue. */
 class ConsumerRunner {
   readonly counters: Counters = {
+    throttledReads: 0,
     recordsIn: 0,
     filteredOut: 0,
     processed: 0,
@@ -538,6 +582,9 @@ class ConsumerRunner {
   }
   get streamArn(): string {
     return this.options.streamArn;
+  }
+  get shardReaders(): ShardReaders {
+    return this.options.shardReaders ?? processShardReaders;
   }
 
   log(message: string, details: Record<string, unknown>): void {

@@ -23,6 +23,7 @@ import {
   LocalRunner,
   LocalTtlProcess,
   replayFailedBatch,
+  ShardReaders,
   type StreamHandler,
 } from '../src/index.js';
 
@@ -56,7 +57,7 @@ const startRunner = (
   definition: ConsumerDefinition,
   handler: StreamHandler,
   stateDirectory = mkdtempSync(join(tmpdir(), 'runner-')),
-  extra: { now?: () => number; client?: DynamoDBStreamsClient } = {},
+  extra: { now?: () => number; client?: DynamoDBStreamsClient; shardReaders?: ShardReaders } = {},
 ) => {
   const runner = new LocalRunner({
     streamArn: table.streamArn!,
@@ -66,6 +67,7 @@ const startRunner = (
     pollIntervalMs: 50,
     retryDelayMs: () => 1,
     ...(extra.now ? { now: extra.now } : {}),
+    ...(extra.shardReaders ? { shardReaders: extra.shardReaders, throttleDelayMs: 50 } : {}),
   });
   runners.push(runner);
   runner.start();
@@ -413,6 +415,40 @@ describe('LocalRunner against DynamoDB Local', () => {
     );
     expect(mine.length).toBe(3);
     expect(runner.stats()[0]).toMatchObject({ retries: 2, dlqRecords: 0 });
+  });
+
+  it('throttles a third concurrent reader of a shard, as DynamoDB Streams does, and admits it once a reader stops', async () => {
+    // Prepare: three mappings of one stream, each its own reader, as three Lambda mappings are.
+    const prefix = `READERS-${Date.now()}`;
+    const shardReaders = new ShardReaders();
+    const reader = (name: string) => {
+      const recording = recorder();
+      const started = startRunner(
+        testConsumer({ name: `reader-${name}`, ...onlyPrefix(prefix) }),
+        recording.handler,
+        undefined,
+        { shardReaders },
+      );
+      return { ...started, recording };
+    };
+    const first = reader('first');
+    const second = reader('second');
+    await Promise.all([first.runner.waitForIdle(), second.runner.waitForIdle()]);
+    const third = reader('third');
+    // Act
+    for (let n = 1; n <= 3; n++) await put({ PK: `${prefix}#${n}`, SK: 'X', n });
+    await Promise.all([first.runner.waitForIdle(), second.runner.waitForIdle()]);
+    // Assess: two readers hold every shard; the third is refused with LimitExceededException.
+    expect(first.recording.all().map(numberOf)).toEqual([1, 2, 3]);
+    expect(second.recording.all().map(numberOf)).toEqual([1, 2, 3]);
+    expect(third.recording.all()).toEqual([]);
+    expect(third.runner.stats()[0]!.throttledReads).toBeGreaterThan(0);
+    expect(first.runner.stats()[0]!.throttledReads).toBe(0);
+    // Act: one reader stops, giving up its place.
+    await first.runner.stop();
+    await third.runner.waitForIdle();
+    // Assess
+    expect(third.recording.all().map(numberOf)).toEqual([1, 2, 3]);
   });
 
   it('resumes after a restart from its checkpoint, losing and repeating nothing', async () => {

@@ -3,8 +3,17 @@ export class PipelineDefinitionError extends Error {
   readonly code = 'pipeline.invalidDefinition';
   readonly consumer: string;
   readonly setting: string;
-  constructor(consumer: string, setting: string, reason: string, options?: { cause?: unknown }) {
-    super(`consumer "${consumer}": ${setting} ${reason}`, options);
+  /** What `consumer` names: a consumer, a mapping, or the stream's list of mappings. */
+  readonly subject: 'consumer' | 'mapping' | 'stream';
+  constructor(
+    consumer: string,
+    setting: string,
+    reason: string,
+    options?: { cause?: unknown; subject?: 'consumer' | 'mapping' | 'stream' },
+  ) {
+    const subject = options?.subject ?? 'consumer';
+    super(`${subject} "${consumer}": ${setting} ${reason}`, options);
+    this.subject = subject;
     this.name = 'PipelineDefinitionError';
     this.consumer = consumer;
     this.setting = setting;

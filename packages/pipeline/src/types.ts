@@ -4,20 +4,51 @@
  */
 export type FilterPattern = { readonly [field: string]: FilterPattern | readonly unknown[] };
 
-/** What a consumer's function touches, from which the CDK app derives its IAM grants. */
+/**
+ * What a consumer's function touches, from which the CDK app derives its IAM grants: each
+ * value grants exactly the calls its {@link ACCESS_ACTIONS} entry lists.
+ */
 export const Access = {
-  /** Query the main table (for example to re-project a user's orders). */
+  /** Query a partition and batch-get items of the main table itself (no index). */
   readMainTable: 'readMainTable',
-  /** Read and write the aggregates table. */
+  /** Get and batch-get items of the aggregates table, and write them in transactions. */
   writeAggregates: 'writeAggregates',
   /** Index, delete and bulk-write documents in the search domain. */
   writeSearch: 'writeSearch',
-  /** Put objects under the archive prefix. */
+  /** Put objects under the archive prefix, and read one back. */
   writeArchive: 'writeArchive',
 } as const;
 
 /** One of the values of {@link Access}. */
 export type Access = (typeof Access)[keyof typeof Access];
+
+/**
+ * The IAM actions of each table and bucket {@link Access}: exactly the API calls its
+ * consumer makes, under the names IAM authorises them by. A TransactWriteItems is authorised
+ * per contained action (Put, Update, ConditionCheck), so it has no action of its own.
+ * `writeSearch` is absent: its HTTP actions and index paths belong to the search domain.
+ *
+ * @example
+ * ACCESS_ACTIONS.readMainTable // ['dynamodb:Query', 'dynamodb:BatchGetItem']
+ */
+export const ACCESS_ACTIONS = {
+  // @pipeline/search: projectOrders queries an order's or customer's partition and
+  // batch-gets the items it names.
+  readMainTable: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+  // @pipeline/aggregates: applyChanges reads the generation pointer (GetItem) and the items'
+  // states (BatchGetItem), then writes one TransactWriteItems of a generation
+  // ConditionCheck, state Puts and counter Updates.
+  writeAggregates: [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+  ],
+  // @pipeline/archive: a conditional PutObject, and a GetObject to verify the object a 412
+  // found already there.
+  writeArchive: ['s3:PutObject', 's3:GetObject'],
+} as const satisfies Record<Exclude<Access, typeof Access.writeSearch>, readonly string[]>;
 
 /**
  * One stream consumer: its Lambda function and every setting of its event source
@@ -63,4 +94,19 @@ export interface ConsumerDefinition {
   readonly timeoutSeconds: number;
   readonly memoryMiB: number;
   readonly access: readonly Access[];
+}
+
+/**
+ * One event source mapping of the table's stream: one Lambda function that reads the
+ * stream and runs each of its consumers over the records that consumer's filters match.
+ * Its consumers share every mapping and function setting; its filters and access are the
+ * union of theirs (see `mappingFunction`).
+ */
+export interface MappingDefinition {
+  /** Short, stable name: the function, its on-failure queue and its checkpoints are named after it. */
+  readonly name: string;
+  readonly description: string;
+  /** Handler module relative to the repository root; for a lone consumer, the consumer's own. */
+  readonly handler: string;
+  readonly consumers: readonly ConsumerDefinition[];
 }

@@ -1,3 +1,4 @@
+export * from './compose.js';
 export * from './decode.js';
 export * from './errors.js';
 export * from './filter.js';

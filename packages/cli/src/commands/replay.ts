@@ -12,7 +12,7 @@ import {
   ttlLedgerFile,
 } from '@pipeline/local';
 import { mainTable } from '@pipeline/model';
-import { consumerNamed, EnvVar } from '@pipeline/pipeline';
+import { EnvVar, mappingFunction, mappingOf, mappings } from '@pipeline/pipeline';
 import type { Command } from '../command.js';
 import { loadConsumers } from '../consumers.js';
 import { readRuntimeFile } from '../runtime-file.js';
@@ -24,8 +24,10 @@ export const replayCommand: Command = {
   summary: "re-read a DLQ'd batch from the stream and re-invoke its consumer",
   usage: `npm run pipeline -- replay --consumer <name> [--queue-url <sqs-url>] [--data-dir .local]
 
-Locally it reads the running stack's on-failure queue (<data-dir>/runner/dlq/<name>) and
-re-invokes the consumer in-process against the running engines. With --queue-url it reads
+<name> is a mapping (sync-search, aggregates-and-archive) or a consumer, which stands for
+the mapping that runs it. Locally it reads the running stack's on-failure queue
+(<data-dir>/runner/dlq/<mapping>) and re-invokes the mapping in-process against the
+running engines. With --queue-url it reads
 the consumer's SQS DLQ in AWS and runs the consumer's handler here with the environment
 you give it (the same variables the function has: TABLE_NAME, OPENSEARCH_URL, ...).
 A message is deleted only after every one of its records was delivered. Records older
@@ -47,7 +49,10 @@ than the stream's 24-hour retention are gone and cannot be replayed.`,
       console.error(this.usage);
       return 2;
     }
-    const definition = consumerNamed(values.consumer);
+    // A DLQ belongs to a mapping; a consumer's name stands for the mapping that runs it.
+    const definition = mappingFunction(
+      mappings.find((mapping) => mapping.name === values.consumer) ?? mappingOf(values.consumer),
+    );
     const queueUrl = values['queue-url'];
     let streams: DynamoDBStreamsClient;
     let environment: Record<string, string>;

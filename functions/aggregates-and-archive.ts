@@ -1,0 +1,27 @@
+/**
+ * Lambda handler of the `aggregates-and-archive` mapping: runs the `update-aggregates` and
+ * `archive-expired` consumers over one reading of the table's stream, each over the records
+ * its filters match (see `mappings` in `@pipeline/pipeline`).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { consumerNamed } from '@pipeline/pipeline';
+import { runConsumers } from '@pipeline/streams';
+import { handler as archiveExpired } from './archive-expired.js';
+import { handler as updateAggregates } from './update-aggregates.js';
+
+const logger = new Logger({ serviceName: 'aggregates-and-archive' });
+
+/** Applies one stream batch to the aggregates and the archive; reports unapplied records for retry. */
+export const handler = runConsumers(
+  [
+    { definition: consumerNamed('update-aggregates'), handler: updateAggregates },
+    { definition: consumerNamed('archive-expired'), handler: archiveExpired },
+  ],
+  {
+    onConsumerError: (consumer, error) =>
+      logger.error('consumer threw; its records are reported for retry', {
+        consumer,
+        error: error instanceof Error ? error.name : 'unknown',
+      }),
+  },
+);
