@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { InfraSettingError } from '../errors.js';
 import { acknowledgeWildcardResources } from '../nag.js';
 import type { SearchTarget } from '../settings.js';
+import type { DomainPlacement } from './network.js';
 
 /**
  * The request paths a search writer may call, relative to the domain: the orders and users
@@ -39,6 +40,12 @@ export interface SearchDomainProps {
   readonly production?: boolean;
   /** Retention of the domain's slow and application logs, in days. */
   readonly logRetentionDays: number;
+  /**
+   * Place a domain this stack creates in a VPC: one subnet per zone it uses, and its
+   * security group.
+   * @default a public endpoint, guarded by IAM and FGAC
+   */
+  readonly vpc?: DomainPlacement;
 }
 
 /**
@@ -136,6 +143,20 @@ export class SearchDomain extends Construct {
             multiAzWithStandbyEnabled: false,
           },
       zoneAwareness: production ? { enabled: true, availabilityZoneCount: 2 } : { enabled: false },
+      ...(props.vpc
+        ? {
+            vpc: props.vpc.vpc,
+            // A domain takes exactly one subnet per zone it spreads over.
+            vpcSubnets: [
+              {
+                subnets: props.vpc.vpc
+                  .selectSubnets(props.vpc.subnets)
+                  .subnets.slice(0, production ? 2 : 1),
+              },
+            ],
+            securityGroups: props.vpc.securityGroups,
+          }
+        : {}),
       ebs: { volumeSize: this.volumeSizeGiB, volumeType: ec2.EbsDeviceVolumeType.GP3 },
       enforceHttps: true,
       tlsSecurityPolicy: opensearch.TLSSecurityPolicy.TLS_1_2,
@@ -173,11 +194,15 @@ export class SearchDomain extends Construct {
     this.endpointUrl = `https://${domain.domainEndpoint}`;
 
     Validations.of(domain).acknowledge(
-      {
-        id: 'AwsSolutions-OS1',
-        reason:
-          'Access is IAM-signed only: the access policy names the writer roles and FGAC maps them, so no VPC (and no NAT for the functions) is needed.',
-      },
+      ...(props.vpc
+        ? []
+        : [
+            {
+              id: 'AwsSolutions-OS1',
+              reason:
+                'Access is IAM-signed only: the access policy names the writer roles and FGAC maps them, so no VPC (and no NAT for the functions) is needed; the vpc setting places it in one.',
+            },
+          ]),
       {
         id: 'AwsSolutions-OS3',
         reason:

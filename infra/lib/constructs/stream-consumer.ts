@@ -14,6 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { cdkBundlingOptions, repoRoot } from '../bundling.js';
 import { acknowledgeWildcardActions, acknowledgeWildcardResources } from '../nag.js';
+import type { FunctionPlacement } from './network.js';
 
 // Longer than the stream's 24 h retention, so a DLQ'd batch's metadata outlives the records
 // it points at and the gap stays visible.
@@ -52,6 +53,11 @@ export interface StreamConsumerFunctionProps {
    * @default false
    */
   readonly destroyOnRemoval?: boolean;
+  /**
+   * Run the function inside a VPC: its subnets and security groups.
+   * @default not in a VPC
+   */
+  readonly placement?: FunctionPlacement;
 }
 
 /**
@@ -104,6 +110,7 @@ export class StreamConsumerFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       bundling: cdkBundlingOptions(),
+      ...props.placement,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: definition.name,

@@ -7,8 +7,9 @@ import type { DynamoDBRecord } from 'aws-lambda';
 export type SkipCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
 
 /**
- * The JSON Lambda sends to an SQS or SNS on-failure destination for a DynamoDB stream:
- * metadata only, no records. The records are read again from the stream to replay them.
+ * The JSON Lambda sends to an on-failure destination for a DynamoDB stream. To SQS or SNS
+ * it is metadata only, and the records are read again from the stream to replay them; to
+ * S3 it also carries the whole invocation payload, so a replay needs no stream.
  */
 export interface OnFailureMessage {
   readonly requestContext: {
@@ -33,6 +34,8 @@ export interface OnFailureMessage {
     readonly batchSize: number;
     readonly streamArn: string;
   };
+  /** S3 destinations only: the event the function was invoked with, as JSON text. */
+  readonly payload?: string;
 }
 
 const arrival = (record: DynamoDBRecord | undefined): string =>
@@ -40,9 +43,10 @@ const arrival = (record: DynamoDBRecord | undefined): string =>
     .toISOString()
     .replace(/\.\d{3}Z$/, 'Z');
 
-/** Builds the on-failure message for a skipped batch. */
+/** Builds the on-failure message for a skipped batch; with `withPayload`, as S3 receives it. */
 export const buildOnFailureMessage = (input: {
   readonly functionArn: string;
+  readonly withPayload?: boolean;
   readonly shardId: string;
   readonly streamArn: string;
   readonly records: readonly DynamoDBRecord[];
@@ -71,8 +75,18 @@ export const buildOnFailureMessage = (input: {
       batchSize: input.records.length,
       streamArn: input.streamArn,
     },
+    ...(input.withPayload ? { payload: JSON.stringify({ Records: input.records }) } : {}),
   };
 };
+
+/** Where the runner sends the metadata of a batch it skipped: a queue, or a bucket. */
+export interface OnFailureDestination {
+  /** True when messages carry the invocation payload, as S3 destinations do. */
+  readonly withPayload: boolean;
+  send(message: OnFailureMessage): unknown;
+  /** Messages waiting, as last known. */
+  depth(): number;
+}
 
 /** A message read from a {@link FileQueue}, with the handle that deletes it. */
 export interface QueuedMessage {
@@ -88,7 +102,8 @@ export interface QueuedMessage {
  * const dlq = new FileQueue('.local/dlq/sync-search');
  * for (const message of dlq.receive()) { ...; dlq.delete(message.id); }
  */
-export class FileQueue {
+export class FileQueue implements OnFailureDestination {
+  readonly withPayload = false;
   readonly directory: string;
   constructor(directory: string) {
     this.directory = directory;

@@ -4,7 +4,7 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import { compareSequenceNumbers, matchesAnyFilter } from '@pipeline/streams';
-import type { DynamoDBRecord } from 'aws-lambda';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { interpretResponse } from './batch-outcome.js';
 import type { OnFailureMessage } from './failure-queue.js';
 import { type TtlDeletions, toLambdaRecord } from './lambda-event.js';
@@ -59,7 +59,8 @@ export const readFailedBatch = async (
 };
 
 /**
- * Replays an on-failure message: reads its records from the stream and invokes the
+ * Replays an on-failure message: takes its records from its payload (an S3 destination's
+ * message), or else reads them from the stream, and invokes the
  * consumer's handler with them in batches of the consumer's size, through its filter.
  * Consumers are idempotent, so replaying records that partly succeeded before is safe.
  *
@@ -74,7 +75,10 @@ export const replayFailedBatch = async (
   ttlDeletions?: TtlDeletions,
 ): Promise<ReplayResult> => {
   const { filters, batchSize } = consumer.definition;
-  const read = await readFailedBatch(client, message, ttlDeletions);
+  // An S3 destination kept the invocation's records; a queue message names them only.
+  const read = message.payload
+    ? (JSON.parse(message.payload) as DynamoDBStreamEvent).Records
+    : await readFailedBatch(client, message, ttlDeletions);
   const wanted = read.filter((record) => filters.length === 0 || matchesAnyFilter(filters, record));
   let delivered = 0;
   for (let start = 0; start < wanted.length; start += batchSize) {

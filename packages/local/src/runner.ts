@@ -11,6 +11,7 @@ import {
   type Shard,
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { ConsumerDefinition } from '@pipeline/pipeline';
 import {
   type ConsumerHandler,
@@ -26,7 +27,13 @@ import {
   splitByAge,
 } from './batch-outcome.js';
 import { CheckpointStore } from './checkpoints.js';
-import { buildOnFailureMessage, FileQueue, type SkipCondition } from './failure-queue.js';
+import { FailureBucket } from './failure-bucket.js';
+import {
+  buildOnFailureMessage,
+  FileQueue,
+  type OnFailureDestination,
+  type SkipCondition,
+} from './failure-queue.js';
 import {
   MAX_PAYLOAD_BYTES,
   payloadBytes,
@@ -48,7 +55,10 @@ export interface LocalRunnerOptions {
   readonly streamArn: string;
   readonly client: DynamoDBStreamsClient;
   readonly consumers: readonly RunnerConsumer[];
-  /** Checkpoints go to `<dir>/checkpoints`, on-failure messages to `<dir>/dlq/<consumer>`. */
+  /**
+   * Checkpoints go to `<dir>/checkpoints`; a mapping whose `onFailure` is `queue` sends its
+   * on-failure messages to `<dir>/dlq/<mapping>`.
+   */
   readonly stateDirectory: string;
   /**
    * Pause between reads of a shard that returned nothing.
@@ -71,6 +81,11 @@ export interface LocalRunnerOptions {
   readonly iteratorMaxAgeMs?: number;
   /** Marks the REMOVE records of a local TTL process's deletions as TTL expiries. */
   readonly ttlDeletions?: TtlDeletions;
+  /**
+   * The S3 on-failure destination of mappings whose `onFailure` is `bucket`, written as
+   * Lambda writes one (see {@link FailureBucket}).
+   */
+  readonly onFailureBucket?: { readonly s3: S3Client; readonly bucket: string };
   /**
    * Who reads which shard, for DynamoDB Streams' limit of two concurrent readers per shard.
    * @default the process's own, shared by every runner in it
@@ -464,7 +479,9 @@ class ShardWorker {
       if (this.consumer.stopping) return;
       let segment = segments.shift()!;
       const { fresh, expired } = splitByAge(segment.records, now(), definition.maxRecordAgeSeconds);
-      for (const run of expired) this.#skip({ ...segment, records: run }, 'RecordAgeExceeded');
+      for (const run of expired) {
+        await this.#skip({ ...segment, records: run }, 'RecordAgeExceeded');
+      }
       if (fresh.length === 0) continue;
       if (expired.length > 0) segment = { ...segment, records: fresh };
       segment.invokes++;
@@ -506,7 +523,7 @@ class ShardWorker {
         }
       }
       if (retriesExhausted(segment.retries, definition.retryAttempts)) {
-        this.#skip(segment, 'RetryAttemptsExhausted');
+        await this.#skip(segment, 'RetryAttemptsExhausted');
         continue;
       }
       segment.retries++;
@@ -518,19 +535,32 @@ class ShardWorker {
     }
   }
 
-  #skip(segment: Segment, condition: SkipCondition): void {
+  async #skip(segment: Segment, condition: SkipCondition): Promise<void> {
     const { counters, dlq, definition, streamArn, options } = this.consumer;
-    dlq.send(
-      buildOnFailureMessage({
-        functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${definition.name}`,
-        shardId: this.shardId,
-        streamArn,
-        records: segment.records,
-        condition,
-        invokeCount: segment.invokes,
-        now: new Date((options.now ?? Date.now)()),
-      }),
-    );
+    const message = buildOnFailureMessage({
+      functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${definition.name}`,
+      shardId: this.shardId,
+      streamArn,
+      records: segment.records,
+      condition,
+      invokeCount: segment.invokes,
+      now: new Date((options.now ?? Date.now)()),
+      withPayload: dlq.withPayload,
+    });
+    // The shard moves on only once the destination has the message: nothing is dropped unseen.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await dlq.send(message);
+        break;
+      } catch (error) {
+        if (this.consumer.stopping) return;
+        this.consumer.log('the on-failure destination refused a message; retrying', {
+          shardId: this.shardId,
+          error: String(error),
+        });
+        await sleep(Math.min(5000, 100 * 2 ** attempt));
+      }
+    }
     counters.dlqMessages++;
     counters.dlqRecords += segment.records.length;
     this.consumer.log('batch skipped to the on-failure queue', {
@@ -557,7 +587,7 @@ class ConsumerRunner {
     dlqRecords: 0,
   };
   readonly checkpoints: CheckpointStore;
-  readonly dlq: FileQueue;
+  readonly dlq: OnFailureDestination;
   readonly workers = new Map<string, { worker: ShardWorker; done: Promise<void> }>();
   stopping = false;
   /** Set by {@link LocalRunner.crash}: whatever is in flight is lost, as in a killed process. */
@@ -571,7 +601,16 @@ class ConsumerRunner {
       join(options.stateDirectory, 'checkpoints', `${consumer.definition.name}.json`),
       options.streamArn,
     );
-    this.dlq = new FileQueue(join(options.stateDirectory, 'dlq', consumer.definition.name));
+    const bucket = options.onFailureBucket;
+    if (consumer.definition.onFailure === 'bucket' && !bucket) {
+      throw new Error(
+        `${consumer.definition.name} sends failures to a bucket, but the runner was given no onFailureBucket`,
+      );
+    }
+    this.dlq =
+      consumer.definition.onFailure === 'bucket' && bucket
+        ? new FailureBucket({ ...bucket, mappingId: consumer.definition.name })
+        : new FileQueue(join(options.stateDirectory, 'dlq', consumer.definition.name));
   }
 
   get definition(): ConsumerDefinition {

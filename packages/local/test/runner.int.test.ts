@@ -7,6 +7,7 @@ import {
   GetRecordsCommand,
   type GetRecordsCommandOutput,
 } from '@aws-sdk/client-dynamodb-streams';
+import { S3Client } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mainTable } from '@pipeline/model';
 import { type ConsumerDefinition, consumerNamed, validateConsumer } from '@pipeline/pipeline';
@@ -19,12 +20,15 @@ import {
   type TestTable,
 } from '../../../test/support/dynamodb.js';
 import {
+  FailureBucket,
   FileQueue,
   LocalRunner,
   LocalTtlProcess,
+  localAwsClientConfig,
   replayFailedBatch,
   ShardReaders,
   type StreamHandler,
+  startArchiveServer,
 } from '../src/index.js';
 
 let table: TestTable;
@@ -57,7 +61,12 @@ const startRunner = (
   definition: ConsumerDefinition,
   handler: StreamHandler,
   stateDirectory = mkdtempSync(join(tmpdir(), 'runner-')),
-  extra: { now?: () => number; client?: DynamoDBStreamsClient; shardReaders?: ShardReaders } = {},
+  extra: {
+    now?: () => number;
+    client?: DynamoDBStreamsClient;
+    shardReaders?: ShardReaders;
+    onFailureBucket?: { s3: S3Client; bucket: string };
+  } = {},
 ) => {
   const runner = new LocalRunner({
     streamArn: table.streamArn!,
@@ -68,6 +77,7 @@ const startRunner = (
     retryDelayMs: () => 1,
     ...(extra.now ? { now: extra.now } : {}),
     ...(extra.shardReaders ? { shardReaders: extra.shardReaders, throttleDelayMs: 50 } : {}),
+    ...(extra.onFailureBucket ? { onFailureBucket: extra.onFailureBucket } : {}),
   });
   runners.push(runner);
   runner.start();
@@ -256,6 +266,65 @@ describe('LocalRunner against DynamoDB Local', () => {
       .filter((record) => pkOf(record).startsWith(prefix))
       .map(numberOf);
     expect(replayed).toEqual([1, 2, 3]);
+  });
+
+  // services-dynamodb-errors: "For Amazon S3 destinations, Lambda also sends the entire
+  // invocation record along with the metadata", under
+  // aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<Random UUID>.
+  it('writes a skipped batch with its whole payload to an S3 destination, and replays it without the stream', async () => {
+    // Prepare
+    const prefix = `BUCKET-${Date.now()}`;
+    const server = await startArchiveServer({ buckets: ['failures'] });
+    const s3 = new S3Client({ ...localAwsClientConfig(server.endpoint), forcePathStyle: true });
+    try {
+      let healthy = false;
+      const { deliveries, handler } = recorder((event) => {
+        if (!healthy && event.Records.some((record) => pkOf(record).startsWith(prefix))) {
+          throw new Error('sink down');
+        }
+      });
+      const definition = testConsumer({
+        name: 'bucket-consumer',
+        onFailure: 'bucket',
+        retryAttempts: 1,
+        // Both writes in one batch, so one object holds both.
+        maxBatchingWindowSeconds: 2,
+        ...onlyPrefix(prefix),
+      });
+      const { runner } = startRunner(definition, handler, undefined, {
+        onFailureBucket: { s3, bucket: 'failures' },
+      });
+      // Act
+      for (let n = 1; n <= 2; n++) await put({ PK: `${prefix}#${n}`, SK: 'X', n });
+      await runner.waitForIdle();
+      // Assess: one object per skipped batch, keyed as Lambda keys them, holding the records.
+      const failures = new FailureBucket({ s3, bucket: 'failures', mappingId: definition.name });
+      const [stored, ...others] = await failures.list();
+      expect(others).toEqual([]);
+      expect(stored!.key).toMatch(
+        /^aws\/lambda\/bucket-consumer\/[^/]+\/\d{4}\/\d{2}\/\d{2}\/\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}-[0-9a-f-]{36}$/,
+      );
+      expect(stored!.body.requestContext.condition).toBe('RetryAttemptsExhausted');
+      const payload = JSON.parse(stored!.body.payload!) as DynamoDBStreamEvent;
+      expect(payload.Records.map(numberOf)).toEqual([1, 2]);
+      expect(runner.stats()[0]).toMatchObject({ dlqMessages: 1, dlqRecords: 2 });
+      // Act: replay with a stream that answers nothing, as after its 24 h retention.
+      healthy = true;
+      const goneStream = {
+        send: async () => {
+          throw new Error('the stream no longer holds these records');
+        },
+      } as unknown as DynamoDBStreamsClient;
+      const result = await replayFailedBatch(goneStream, stored!.body, { definition, handler });
+      await failures.delete(stored!.key);
+      // Assess
+      expect(result).toEqual({ read: 2, delivered: 2 });
+      expect(deliveries.at(-1)!.map(numberOf)).toEqual([1, 2]);
+      expect(await failures.list()).toEqual([]);
+    } finally {
+      s3.destroy();
+      await server.stop();
+    }
   });
 
   // services-ddb-batchfailurereporting: with bisect and ReportBatchItemFailures on, "the batch is

@@ -89,8 +89,14 @@ export interface ConsumerDefinition {
   readonly ordering: 'per-item' | 'per-shard';
   /** Records must match at least one pattern; none means every record. */
   readonly filters: readonly FilterPattern[];
-  /** Failed batches' metadata goes to a queue: SQS in AWS, a file queue locally. */
-  readonly onFailure: 'queue';
+  /**
+   * Where a skipped batch is recorded. `queue`: its metadata goes to a queue (SQS in AWS,
+   * a file queue locally), and a replay reads the records again from the stream, so only
+   * within its 24 h retention. `bucket`: Lambda writes the metadata and the whole
+   * invocation payload to an S3 bucket (locally, the S3-compatible archive server), so a
+   * replay needs no stream and works at any later time.
+   */
+  readonly onFailure: 'queue' | 'bucket';
   readonly timeoutSeconds: number;
   readonly memoryMiB: number;
   readonly access: readonly Access[];

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
+  FailureBucket,
   FileQueue,
   LocalTtlProcess,
   localAwsClientConfig,
@@ -22,7 +24,7 @@ import { localSettings } from '../settings.js';
 export const replayCommand: Command = {
   name: 'replay',
   summary: "re-read a DLQ'd batch from the stream and re-invoke its consumer",
-  usage: `npm run pipeline -- replay --consumer <name> [--queue-url <sqs-url>] [--data-dir .local]
+  usage: `npm run pipeline -- replay --consumer <name> [--queue-url <sqs-url> | --bucket <name> [--mapping-id <uuid>]] [--data-dir .local]
 
 <name> is a mapping (sync-search, aggregates-and-archive) or a consumer, which stands for
 the mapping that runs it. Locally it reads the running stack's on-failure queue
@@ -30,14 +32,19 @@ the mapping that runs it. Locally it reads the running stack's on-failure queue
 running engines. With --queue-url it reads
 the consumer's SQS DLQ in AWS and runs the consumer's handler here with the environment
 you give it (the same variables the function has: TABLE_NAME, OPENSEARCH_URL, ...).
-A message is deleted only after every one of its records was delivered. Records older
-than the stream's 24-hour retention are gone and cannot be replayed.`,
+With --bucket it reads a mapping's S3 on-failure destination (onFailure: 'bucket'), whose
+objects hold the records themselves, so they replay at any time; --mapping-id is the event
+source mapping's UUID in AWS, and the mapping's name locally (the default).
+A message is deleted only after every one of its records was delivered. A queue message
+only names its records: those older than the stream's 24-hour retention are gone.`,
   async run(args) {
     const { values } = parseArgs({
       args: [...args],
       options: {
         consumer: { type: 'string' },
         'queue-url': { type: 'string' },
+        bucket: { type: 'string' },
+        'mapping-id': { type: 'string' },
         'data-dir': {
           type: 'string',
           default:
@@ -58,7 +65,27 @@ than the stream's 24-hour retention are gone and cannot be replayed.`,
     let environment: Record<string, string>;
     let messages: { id: string; body: OnFailureMessage; remove: () => Promise<void> }[];
     let ttlDeletions: LocalTtlProcess | undefined;
-    if (queueUrl) {
+    const bucket = values.bucket;
+    if (bucket) {
+      // An S3 destination keeps each batch's records, so no stream is read.
+      const runtime = queueUrl ? undefined : readRuntimeFile(values['data-dir']);
+      const s3Endpoint = runtime?.environment[EnvVar.s3Endpoint];
+      const s3 = new S3Client(
+        s3Endpoint ? { ...localAwsClientConfig(s3Endpoint), forcePathStyle: true } : {},
+      );
+      const failures = new FailureBucket({
+        s3,
+        bucket,
+        mappingId: values['mapping-id'] ?? definition.name,
+      });
+      streams = new DynamoDBStreamsClient({});
+      environment = runtime?.environment ?? {};
+      messages = (await failures.list()).map((failure) => ({
+        id: failure.key,
+        body: failure.body,
+        remove: () => failures.delete(failure.key),
+      }));
+    } else if (queueUrl) {
       streams = new DynamoDBStreamsClient({});
       environment = {};
       const sqs = new SQSClient({});
