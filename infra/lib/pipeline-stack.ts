@@ -6,11 +6,18 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { ArchiveBucket } from './constructs/archive-bucket.js';
+import { PipelineHttpApi } from './constructs/http-api.js';
 import { PipelineMonitoring } from './constructs/monitoring.js';
+import { PipelineNetwork } from './constructs/network.js';
 import { SearchDomain } from './constructs/search-domain.js';
 import { StreamConsumerFunction } from './constructs/stream-consumer.js';
 import { PipelineTable } from './constructs/table.js';
-import { ARCHIVE_TRANSITION_DAYS, type PipelineSettings, Stage } from './settings.js';
+import {
+  ARCHIVE_TRANSITION_DAYS,
+  type PipelineSettings,
+  type SearchTarget,
+  Stage,
+} from './settings.js';
 
 /** Props of {@link PipelineStack}. */
 export interface PipelineStackProps extends StackProps {
@@ -42,6 +49,10 @@ export class PipelineStack extends Stack {
   readonly consumers: readonly StreamConsumerFunction[];
   readonly monitoring: PipelineMonitoring;
   readonly encryptionKey: kms.Key | undefined;
+  /** The VPC the domain and every function run in, with the `vpc` setting. */
+  readonly network: PipelineNetwork | undefined;
+  /** The IAM-authorised HTTP API, with the `httpApi` setting. */
+  readonly httpApi: PipelineHttpApi | undefined;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -74,6 +85,14 @@ export class PipelineStack extends Stack {
       ...(encryptionKey ? { encryptionKey } : {}),
     });
 
+    this.network = settings.vpc
+      ? new PipelineNetwork(this, 'Network', {
+          logRetentionDays: settings.logRetentionDays,
+          destroyOnRemoval: !production,
+        })
+      : undefined;
+    const placement = this.network ? { placement: this.network.functionPlacement } : {};
+
     const definitions = props.consumers ?? pipeline;
     this.consumers = definitions.map((definition) => {
       const entry = props.entryOf?.(definition);
@@ -85,6 +104,7 @@ export class PipelineStack extends Stack {
         logLevel: settings.logLevel,
         ...(encryptionKey ? { encryptionKey } : {}),
         destroyOnRemoval: !production,
+        ...placement,
         // The archive names the source table in every record.
         environment: { [EnvVar.tableName]: this.mainTable.table.tableName },
       });
@@ -100,10 +120,34 @@ export class PipelineStack extends Stack {
             writers: searchWriters.map((consumer) => consumer.role),
             production,
             logRetentionDays: settings.logRetentionDays,
+            ...(this.network ? { vpc: this.network.domainPlacement } : {}),
           })
         : undefined;
 
     for (const consumer of this.consumers) this.grantAccess(consumer);
+
+    this.httpApi =
+      settings.httpApi && this.search
+        ? new PipelineHttpApi(this, 'HttpApi', {
+            mainTable: this.mainTable.table,
+            aggregatesTable: this.aggregatesTable.table,
+            search: {
+              endpointUrl: this.search.endpointUrl,
+              signingService: this.search.signingService,
+              resourceArn: searchResourceArn(settings.search, this.search),
+            },
+            logRetentionDays: settings.logRetentionDays,
+            logLevel: settings.logLevel,
+            destroyOnRemoval: !production,
+            ...placement,
+          })
+        : undefined;
+    if (this.network) {
+      const attached = [...this.consumers, this.httpApi].flatMap((owner) =>
+        owner ? [owner.function] : [],
+      );
+      for (const fn of attached) this.network.grantNetworkInterfaces(fn.role!);
+    }
 
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       consumers: this.consumers,
@@ -118,6 +162,7 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName });
     if (this.search) new CfnOutput(this, 'SearchEndpoint', { value: this.search.endpointUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    if (this.httpApi) new CfnOutput(this, 'HttpApiUrl', { value: this.httpApi.url });
   }
 
   /** Grants exactly what the consumer's `access` list names, with the environment to use it. */
@@ -151,6 +196,13 @@ export class PipelineStack extends Stack {
     }
   }
 }
+
+/** The ARN the API's search grant names: the domain this stack made, or the one given. */
+const searchResourceArn = (target: SearchTarget, search: SearchDomain): string => {
+  if (target.kind === 'serverless') return target.collectionArn;
+  if (target.kind === 'existingDomain') return target.domainArn;
+  return search.domain!.domainArn;
+};
 
 const pascalCase = (name: string): string =>
   name.replace(/(^|-)([a-z0-9])/g, (_, __, letter: string) => letter.toUpperCase());
