@@ -14,6 +14,68 @@ export const emailSchema = z
   .pipe(z.email())
   .transform((email) => email.toLowerCase());
 
+/**
+ * Characters refused in free text: C0 and C1 controls (U+0000–U+001F, U+007F–U+009F,
+ * tab and newline included, since names are one line), the bidi embeddings, overrides
+ * and isolates (U+202A–U+202E, U+2066–U+2069), which reorder what follows them on screen,
+ * and lone surrogates, which are not Unicode text and break UTF-8 encoders downstream.
+ */
+const FORBIDDEN_TEXT_CHARACTER = /[\p{Cc}\u202A-\u202E\u2066-\u2069]|\p{Cs}/u;
+
+/** `U+202E`, the way the refusal names a character. */
+const codePointName = (character: string): string =>
+  `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * The one policy for free text the store writes (names of users, products and order
+ * lines): a control character, a bidi control or a lone surrogate is refused, naming the
+ * character and its position; what passes is NFC-normalised, so the same name typed on
+ * two keyboards is stored, indexed and compared as one string, and then trimmed. The store
+ * applies it to every write; the item schemas below read names as stored, so an item
+ * written before this policy still reads.
+ *
+ * @example
+ * textSchema(200).parse('Cafe\u0301 ') // 'Café'
+ * textSchema(200).safeParse('Ada\u202E').success // false: U+202E at position 4
+ */
+export const textSchema = (maxLength: number) =>
+  z
+    .string()
+    .superRefine((value, context) => {
+      const found = FORBIDDEN_TEXT_CHARACTER.exec(value);
+      if (found) {
+        context.addIssue({
+          code: 'custom',
+          message: `must not contain control, bidi-control or lone surrogate characters (${codePointName(found[0])} at position ${found.index + 1})`,
+        });
+      }
+    })
+    .normalize('NFC')
+    .trim()
+    .min(1)
+    .max(maxLength);
+
+/** Longest name of a user, a product or an order line. */
+export const MAX_NAME_LENGTH = 200;
+
+const isCalendarDay = (day: string): boolean => {
+  const date = new Date(`${day}T00:00:00.000Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day;
+};
+
+/**
+ * A UTC calendar day as `YYYY-MM-DD`, the key of the daily aggregates. The day must exist:
+ * `2026-02-30` and `2026-13-01` are refused, not rolled over into March or next year.
+ *
+ * @example
+ * calendarDaySchema.parse('2028-02-29') // '2028-02-29'
+ * calendarDaySchema.safeParse('2026-02-29').success // false
+ */
+export const calendarDaySchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day as YYYY-MM-DD')
+  .refine(isCalendarDay, 'must be a day of the calendar, such as 2026-02-28');
+
 /** ISO 4217 currency code. */
 export const currencySchema = z
   .string()
@@ -49,7 +111,7 @@ export const userSchema = z.object({
   entityType: z.literal(EntityType.user),
   userId: idSchema,
   email: emailSchema,
-  name: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(MAX_NAME_LENGTH),
   loyaltyPoints: z.number().int().nonnegative(),
   ...auditedFields,
 });
@@ -60,7 +122,7 @@ export const orderItemSchema = z.object({
   entityType: z.literal(EntityType.orderItem),
   orderId: idSchema,
   productId: idSchema,
-  name: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(MAX_NAME_LENGTH),
   quantity: z.number().int().positive().max(10_000),
   unitPrice: moneySchema,
   ...auditedFields,
@@ -84,7 +146,7 @@ export type Order = z.infer<typeof orderSchema>;
 export const productSchema = z.object({
   entityType: z.literal(EntityType.product),
   productId: idSchema,
-  name: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(MAX_NAME_LENGTH),
   category: idSchema,
   price: moneySchema,
   ...auditedFields,

@@ -1,34 +1,45 @@
 import {
   emailSchema,
   idSchema,
+  MAX_NAME_LENGTH,
   moneySchema,
   orderStatusSchema,
+  textSchema,
   timestampSchema,
 } from '@pipeline/model';
 import { z } from 'zod';
 import { ValidationError } from './errors.js';
 
+const dotted = (path: readonly PropertyKey[]): string => path.map(String).join('.');
+
+/** One issue per unknown field, each named by its own path, rather than one issue for the object. */
+const validationIssues = (issues: readonly z.core.$ZodIssue[]) =>
+  issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          path: dotted([...issue.path, key]),
+          message: 'is not a field of this input',
+        }))
+      : [{ path: dotted(issue.path), message: issue.message }],
+  );
+
 /**
  * Parses an input with a schema, turning every zod issue into a {@link ValidationError}
- * that names the field.
+ * that names the field. The input schemas below are strict: a field they do not declare
+ * (`isAdmin` on a user, `total` on an order) is refused by name, never dropped silently.
  *
  * @example
- * const { userId } = parseInput(z.object({ userId: idSchema }), input);
+ * const { userId } = parseInput(z.strictObject({ userId: idSchema }), input);
  */
 export const parseInput = <S extends z.ZodType>(schema: S, input: unknown): z.output<S> => {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  throw new ValidationError(
-    result.error.issues.map((issue) => ({
-      path: issue.path.map(String).join('.'),
-      message: issue.message,
-    })),
-    { cause: result.error },
-  );
+  throw new ValidationError(validationIssues(result.error.issues), { cause: result.error });
 };
 
 const revSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const nameSchema = z.string().trim().min(1).max(200);
+const nameSchema = textSchema(MAX_NAME_LENGTH);
+const moneyInputSchema = z.strictObject(moneySchema.shape);
 const pointsSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 /** Page size and cursor shared by every list. */
@@ -40,7 +51,7 @@ const pageSchema = {
 /** Most lines an order may have: a transaction holds 100 items, and the order, its ref and the user check take 3. */
 export const MAX_ORDER_LINES = 97;
 
-export const createUserInputSchema = z.object({
+export const createUserInputSchema = z.strictObject({
   userId: idSchema,
   email: emailSchema,
   name: nameSchema,
@@ -50,7 +61,7 @@ export const createUserInputSchema = z.object({
 export type CreateUserInput = z.input<typeof createUserInputSchema>;
 
 export const updateUserInputSchema = z
-  .object({
+  .strictObject({
     userId: idSchema,
     expectedRev: revSchema,
     name: nameSchema.optional(),
@@ -63,7 +74,7 @@ export const updateUserInputSchema = z
 export type UpdateUserInput = z.input<typeof updateUserInputSchema>;
 
 export const transferPointsInputSchema = z
-  .object({ from: idSchema, to: idSchema, points: pointsSchema.min(1) })
+  .strictObject({ from: idSchema, to: idSchema, points: pointsSchema.min(1) })
   .refine((input) => input.from !== input.to, {
     message: 'sender and receiver must differ',
     path: ['to'],
@@ -71,15 +82,15 @@ export const transferPointsInputSchema = z
 /** A loyalty points transfer between two users. */
 export type TransferPointsInput = z.input<typeof transferPointsInputSchema>;
 
-export const orderLineInputSchema = z.object({
+export const orderLineInputSchema = z.strictObject({
   productId: idSchema,
   name: nameSchema,
   quantity: z.number().int().positive().max(10_000),
-  unitPrice: moneySchema,
+  unitPrice: moneyInputSchema,
 });
 
 export const createOrderInputSchema = z
-  .object({
+  .strictObject({
     userId: idSchema,
     orderId: idSchema,
     items: z.array(orderLineInputSchema).min(1).max(MAX_ORDER_LINES),
@@ -112,7 +123,7 @@ export const createOrderInputSchema = z
 /** What a caller gives to place an order. */
 export type CreateOrderInput = z.input<typeof createOrderInputSchema>;
 
-export const orderLocatorSchema = z.object({ userId: idSchema, orderId: idSchema });
+export const orderLocatorSchema = z.strictObject({ userId: idSchema, orderId: idSchema });
 
 export const updateOrderStatusInputSchema = orderLocatorSchema.extend({
   expectedRev: revSchema,
@@ -132,7 +143,7 @@ export const deleteOrderInputSchema = orderLocatorSchema.extend({
 export type DeleteOrderInput = z.input<typeof deleteOrderInputSchema>;
 
 export const listOrdersByUserInputSchema = z
-  .object({
+  .strictObject({
     userId: idSchema,
     ...pageSchema,
     /** Inclusive lower bound on the order's createdAt. */
@@ -147,30 +158,36 @@ export const listOrdersByUserInputSchema = z
 /** A page of one user's orders, newest first, optionally within a date range. */
 export type ListOrdersByUserInput = z.input<typeof listOrdersByUserInputSchema>;
 
-export const listOrdersByStatusInputSchema = z.object({ status: orderStatusSchema, ...pageSchema });
+export const listOrdersByStatusInputSchema = z.strictObject({
+  status: orderStatusSchema,
+  ...pageSchema,
+});
 /** A page of orders in one status across all users, newest first. */
 export type ListOrdersByStatusInput = z.input<typeof listOrdersByStatusInputSchema>;
 
-export const listFlaggedOrdersInputSchema = z.object({ ...pageSchema });
+export const listFlaggedOrdersInputSchema = z.strictObject({ ...pageSchema });
 /** A page of flagged orders, newest first. */
 export type ListFlaggedOrdersInput = z.input<typeof listFlaggedOrdersInputSchema>;
 
-export const putProductInputSchema = z.object({
+export const putProductInputSchema = z.strictObject({
   productId: idSchema,
   name: nameSchema,
   category: idSchema,
-  price: moneySchema,
+  price: moneyInputSchema,
   /** Absent: create, failing if the product exists. Present: replace that revision. */
   expectedRev: revSchema.optional(),
 });
 /** A product to create, or to replace at the revision the caller read. */
 export type PutProductInput = z.input<typeof putProductInputSchema>;
 
-export const listProductsByCategoryInputSchema = z.object({ category: idSchema, ...pageSchema });
+export const listProductsByCategoryInputSchema = z.strictObject({
+  category: idSchema,
+  ...pageSchema,
+});
 /** A page of the products in one category, by product id. */
 export type ListProductsByCategoryInput = z.input<typeof listProductsByCategoryInputSchema>;
 
-export const createSessionInputSchema = z.object({
+export const createSessionInputSchema = z.strictObject({
   sessionId: idSchema,
   userId: idSchema,
   /** Lifetime from now, in seconds. */
@@ -183,7 +200,7 @@ export const createSessionInputSchema = z.object({
 /** A session to create. */
 export type CreateSessionInput = z.input<typeof createSessionInputSchema>;
 
-export const recordProductViewInputSchema = z.object({
+export const recordProductViewInputSchema = z.strictObject({
   productId: idSchema,
   viewId: idSchema,
   userId: idSchema.optional(),
@@ -191,7 +208,7 @@ export const recordProductViewInputSchema = z.object({
 /** One product view to record. */
 export type RecordProductViewInput = z.input<typeof recordProductViewInputSchema>;
 
-export const listRecentProductViewsInputSchema = z.object({
+export const listRecentProductViewsInputSchema = z.strictObject({
   productId: idSchema,
   ...pageSchema,
   /** Inclusive lower bound on the view time. */
