@@ -52,6 +52,7 @@ export const createApiGatewayHandler =
     return {
       statusCode: result.status,
       headers: { ...headers, ...result.headers },
-      body: JSON.stringify(result.body),
+      // HEAD answers as GET, without the body.
+      body: method === 'HEAD' ? '' : JSON.stringify(result.body),
     };
   };

@@ -80,6 +80,57 @@ export class InvalidParameterError extends ApiError {
   }
 }
 
+/** The query string holds parameters the route does not take, such as a typo `sizee=5`. */
+export class UnknownParametersError extends ApiError {
+  readonly parameters: readonly string[];
+  readonly accepted: readonly string[];
+  /** One per unknown parameter, in the shape of a validation error's issues. */
+  readonly issues: readonly { readonly path: string; readonly message: string }[];
+  constructor(
+    parameters: readonly string[],
+    accepted: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    const names = parameters.map((name) => `"${name}"`).join(', ');
+    super(
+      'api.unknownParameter',
+      400,
+      `unknown query parameter${parameters.length > 1 ? 's' : ''} ${names}; ${
+        accepted.length > 0 ? `this route takes ${accepted.join(', ')}` : 'this route takes none'
+      }`,
+      options,
+    );
+    this.name = 'UnknownParametersError';
+    this.parameters = parameters;
+    this.accepted = accepted;
+    this.issues = parameters.map((name) => ({
+      path: name,
+      message: 'is not a parameter of this route',
+    }));
+  }
+}
+
+/**
+ * The request's Host header names no host this server answers to. A page on another
+ * origin whose name was re-pointed at 127.0.0.1 (DNS rebinding) sends its own name, so it
+ * is refused here.
+ */
+export class HostNotAllowedError extends ApiError {
+  readonly host: string;
+  readonly allowed: readonly string[];
+  constructor(host: string, allowed: readonly string[], options?: { cause?: unknown }) {
+    super(
+      'api.hostNotAllowed',
+      421,
+      `${host ? `the Host ${JSON.stringify(host)} is` : 'a request without a Host header is'} not served here; this server answers to ${allowed.join(', ')}`,
+      options,
+    );
+    this.name = 'HostNotAllowedError';
+    this.host = host;
+    this.allowed = allowed;
+  }
+}
+
 /** The resource a request names does not exist. */
 export class ResourceNotFoundError extends ApiError {
   readonly resource: string;

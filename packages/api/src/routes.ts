@@ -23,9 +23,15 @@ import {
 import { createPipelineStatus } from './pipeline-status.js';
 import {
   addDays,
+  currencyParameter,
+  dayParameter,
   integerParameter,
+  type QueryParameters,
+  refuseUnexpectedParameters,
   searchOrdersInputFromQuery,
+  searchOrdersParameters,
   searchUsersInputFromQuery,
+  searchUsersParameters,
   utcDay,
 } from './query.js';
 import { type ApiLogSink, type ApiResponse, errorResponse } from './responses.js';
@@ -71,11 +77,16 @@ export interface RouteContext {
   readonly body: unknown;
 }
 
-/** One route: the method, a path pattern with `:name` parameters and its handler. */
+/**
+ * One route: the method, a path pattern with `:name` parameters, the query parameters it
+ * takes and its handler. A GET route answers HEAD too, with the same status and headers.
+ */
 export interface Route {
   readonly method: 'GET' | 'POST' | 'PATCH';
   readonly path: string;
   readonly summary: string;
+  /** The query parameters the route takes; any other is refused with 400. @default none */
+  readonly parameters?: QueryParameters;
   handle(context: RouteContext): Promise<ApiResponse>;
 }
 
@@ -106,14 +117,19 @@ const productViewBodySchema = recordProductViewInputSchema
 
 const DEFAULT_SERIES_DAYS = 14;
 
-/** Splits a pattern or path into segments, ignoring a trailing slash. */
-const segmentsOf = (path: string): string[] => path.split('/').filter((segment) => segment !== '');
+/** The segments of an absolute path: `/a/b` is `['a', 'b']`; `//a` and `/a/` keep their empty segments. */
+const segmentsOf = (path: string): string[] => path.slice(1).split('/');
 
-/** Matches a path against a pattern; returns the decoded parameters or `undefined`. */
+/**
+ * Matches a path against a pattern; returns the decoded parameters or `undefined`. The
+ * match is exact: no slash is merged or dropped, so `//healthz` and `/healthz/` match no
+ * route and an empty segment is never a parameter.
+ */
 export const matchPath = (pattern: string, path: string): Record<string, string> | undefined => {
+  if (!path.startsWith('/')) return undefined;
   const expected = segmentsOf(pattern);
   const actual = segmentsOf(path);
-  if (expected.length !== actual.length) return undefined;
+  if (expected.length !== actual.length || actual.includes('')) return undefined;
   const params: Record<string, string> = {};
   for (const [index, segment] of expected.entries()) {
     const value = actual[index] ?? '';
@@ -201,15 +217,16 @@ export const createApi = (dependencies: ApiDependencies): Api => {
     {
       method: 'GET',
       path: '/search/orders',
-      summary:
-        'search orders: q, status, userId, createdFrom, createdTo, minTotal, maxTotal, currency, sort, size, cursor',
+      summary: `search orders: ${searchOrdersParameters.join(', ')}`,
+      parameters: { names: searchOrdersParameters, repeatable: ['status'] },
       handle: async ({ query }) =>
         ok(await searchOrders(search, searchOrdersInputFromQuery(query), searchOptions)),
     },
     {
       method: 'GET',
       path: '/search/users',
-      summary: 'search users: q, size, cursor',
+      summary: `search users: ${searchUsersParameters.join(', ')}`,
+      parameters: { names: searchUsersParameters },
       handle: async ({ query }) =>
         ok(await searchUsers(search, searchUsersInputFromQuery(query), searchOptions)),
     },
@@ -224,10 +241,11 @@ export const createApi = (dependencies: ApiDependencies): Api => {
       path: '/aggregates/daily',
       summary:
         'orders and revenue per UTC day: from, to (YYYY-MM-DD; the last 14 days by default), currency',
+      parameters: { names: ['from', 'to', 'currency'] },
       handle: async ({ query }) => {
-        const to = query.get('to') || utcDay(now());
-        const from = query.get('from') || addDays(to, -(DEFAULT_SERIES_DAYS - 1));
-        const currency = query.get('currency') || undefined;
+        const to = dayParameter(query, 'to') ?? utcDay(now());
+        const from = dayParameter(query, 'from') ?? addDays(to, -(DEFAULT_SERIES_DAYS - 1));
+        const currency = currencyParameter(query, 'currency');
         const series = await aggregates.getDailySeries({
           from,
           to,
@@ -249,8 +267,9 @@ export const createApi = (dependencies: ApiDependencies): Api => {
       method: 'GET',
       path: '/aggregates/products/top',
       summary: 'the most viewed products of a UTC day: day (today by default), limit (10)',
+      parameters: { names: ['day', 'limit'] },
       handle: async ({ query }) => {
-        const day = query.get('day') || utcDay(now());
+        const day = dayParameter(query, 'day') ?? utcDay(now());
         const limit = integerParameter(query, 'limit', { min: 1, max: 100, fallback: 10 });
         return ok({ day, products: await aggregates.getTopProducts({ day, limit }) });
       },
@@ -281,14 +300,18 @@ export const createApi = (dependencies: ApiDependencies): Api => {
         .map((route) => ({ route, params: matchPath(route.path, request.path) }))
         .filter((candidate) => candidate.params !== undefined);
       if (candidates.length === 0) throw new RouteNotFoundError(request.path);
-      const found = candidates.find((candidate) => candidate.route.method === request.method);
+      // HEAD is GET without the body; the transport leaves the body out.
+      const method = request.method === 'HEAD' ? 'GET' : request.method;
+      const found = candidates.find((candidate) => candidate.route.method === method);
       if (!found?.params) {
+        const allowed = candidates.map((candidate) => candidate.route.method);
         throw new MethodNotAllowedError(
           request.method,
-          candidates.map((candidate) => candidate.route.method),
+          allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed,
         );
       }
       matched = found.route;
+      refuseUnexpectedParameters(request.query, found.route.parameters ?? { names: [] });
       return await found.route.handle({
         params: found.params,
         query: request.query,

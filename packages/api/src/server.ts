@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DEFAULT_MAX_BODY_BYTES, parseJsonBody } from './body.js';
-import { BodyTooLargeError } from './errors.js';
+import { BodyTooLargeError, HostNotAllowedError } from './errors.js';
 import { type ApiLogSink, type ApiResponse, errorResponse } from './responses.js';
 import type { Api } from './routes.js';
 
@@ -19,6 +19,13 @@ export interface ApiServerOptions {
   readonly port?: number;
   /** @default {@link DEFAULT_MAX_BODY_BYTES} */
   readonly maxBodyBytes?: number;
+  /**
+   * Host names the server answers to, each with the server's port in the Host header
+   * (bare when the port is 80). Any other Host is refused with 421, so a page whose own
+   * name was re-pointed at this machine (DNS rebinding) cannot call the API.
+   * @default {@link LOOPBACK_HOST_NAMES}, plus `host` when it is one address rather than all
+   */
+  readonly allowedHostNames?: readonly string[];
   /** Serve the dashboard page at `/`. @default true */
   readonly dashboard?: boolean;
   /** @default a Powertools Logger with service name `api` */
@@ -103,9 +110,40 @@ const sendJson = (response: ServerResponse, result: ApiResponse, requestId: stri
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
+/** The names of this machine's loopback interface, which no DNS answer can re-point elsewhere. */
+export const LOOPBACK_HOST_NAMES: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
+
+const WILDCARD_ADDRESSES = new Set(['0.0.0.0', '::', '']);
+
+/** Every Host header value the server accepts: each name with the port, and bare on port 80. */
+export const acceptedHostHeaders = (names: readonly string[], port: number): string[] =>
+  names.flatMap((name) => {
+    const lower = name.toLowerCase();
+    return port === 80 ? [lower, `${lower}:80`] : [`${lower}:${port}`];
+  });
+
+/** The bound address as a Host names it (`[fe80::1]`), or nothing for a wildcard. */
+const boundHostName = (host: string): string[] => {
+  if (WILDCARD_ADDRESSES.has(host)) return [];
+  return [host.includes(':') && !host.startsWith('[') ? `[${host}]` : host];
+};
+
+/**
+ * Splits a request target into its path and query exactly as sent: `//healthz` stays a
+ * path of two segments instead of becoming a URL whose host is `healthz`.
+ */
+const splitTarget = (target: string): { path: string; query: URLSearchParams } => {
+  const mark = target.indexOf('?');
+  return mark < 0
+    ? { path: target, query: new URLSearchParams() }
+    : { path: target.slice(0, mark), query: new URLSearchParams(target.slice(mark + 1)) };
+};
+
 /**
  * Serves the API over node:http on 127.0.0.1, plus the dashboard page and its assets at `/`.
- * Bodies are read with a size limit and must be JSON.
+ * Bodies are read with a size limit and must be JSON. Only requests whose Host header
+ * names this server on a loopback name are answered (see `allowedHostNames`); HEAD
+ * answers as GET without the body. Paths are matched as sent, with no slash merged.
  *
  * @example
  * const server = await startApiServer({ api: createApi(dependencies), port: 0 });
@@ -116,13 +154,28 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = options.log ?? new Logger({ serviceName: 'api' });
   const dashboard = options.dashboard ?? true;
+  const bindHost = options.host ?? '127.0.0.1';
+  const allowedNames = options.allowedHostNames ?? [
+    ...LOOPBACK_HOST_NAMES,
+    ...boundHostName(bindHost),
+  ];
+  // Filled once the port is known; no request arrives before the server listens.
+  let acceptedHosts = new Set<string>();
 
   const server = createServer(async (request, response) => {
     const requestId = randomUUID();
     const method = request.method ?? 'GET';
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const url = splitTarget(request.url ?? '/');
     try {
-      const asset = dashboard && method === 'GET' ? dashboardAssets[url.pathname] : undefined;
+      const host = (request.headers.host ?? '').toLowerCase();
+      if (!acceptedHosts.has(host)) {
+        request.resume();
+        throw new HostNotAllowedError(request.headers.host ?? '', [...acceptedHosts]);
+      }
+      const asset =
+        dashboard && (method === 'GET' || method === 'HEAD')
+          ? dashboardAssets[url.path]
+          : undefined;
       if (asset) {
         send(response, 200, await readFile(asset.file()), { 'content-type': asset.type });
         return;
@@ -141,8 +194,8 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
       }
       const result = await options.api.handle({
         method,
-        path: url.pathname,
-        query: url.searchParams,
+        path: url.path,
+        query: url.query,
         body,
         requestId,
       });
@@ -158,12 +211,13 @@ export const startApiServer = async (options: ApiServerOptions): Promise<ApiServ
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
+    server.listen(options.port ?? 8080, bindHost, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const address = server.address() as AddressInfo;
+  acceptedHosts = new Set(acceptedHostHeaders(allowedNames, address.port));
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}`,

@@ -69,4 +69,19 @@ describe('the API behind API Gateway', () => {
     expect(text.statusCode).toBe(415);
     expect(large.statusCode).toBe(413);
   });
+
+  it('answers HEAD as GET with an empty body, and refuses an unknown parameter by name', async () => {
+    const handler = createApiGatewayHandler(testApi().api, { log: capturingLog().log });
+
+    const head = await handler(event('HEAD', '/healthz'));
+    const typo = await handler(
+      event('GET', '/aggregates/daily', { rawQueryString: 'form=2026-03-01' }),
+    );
+
+    expect(head).toMatchObject({ statusCode: 200, body: '' });
+    expect(typo.statusCode).toBe(400);
+    expect(JSON.parse(typo.body ?? '')).toMatchObject({
+      error: { code: 'api.unknownParameter', issues: [{ path: 'form' }] },
+    });
+  });
 });

@@ -76,14 +76,25 @@ describe('search query parameters', () => {
     });
   });
 
-  it('keeps one status as a string and leaves a non-number for the schema to refuse', () => {
-    expect(searchOrdersInputFromQuery(new URLSearchParams('status=paid&minTotal=ten'))).toEqual({
+  it('keeps one status as a string', () => {
+    expect(searchOrdersInputFromQuery(new URLSearchParams('status=paid'))).toEqual({
       status: 'paid',
-      minTotal: 'ten',
     });
     expect(searchUsersInputFromQuery(new URLSearchParams('q=lovelace&size=3'))).toEqual({
       text: 'lovelace',
       size: 3,
     });
+  });
+
+  it.each([
+    ['size=-1', 'size must be a whole number from 1 to 100, not "-1"'],
+    ['size=101', 'size must be a whole number from 1 to 100, not "101"'],
+    ['size=2.5', 'size must be a whole number from 1 to 100, not "2.5"'],
+    ['minTotal=ten', 'minTotal must be a whole number from 0 to 9007199254740991, not "ten"'],
+    ['maxTotal=-5', 'maxTotal must be a whole number from 0 to 9007199254740991, not "-5"'],
+  ])('refuses %s naming the parameter and its range', (query, message) => {
+    expect(() => searchOrdersInputFromQuery(new URLSearchParams(query))).toThrow(
+      expect.objectContaining({ code: 'api.invalidParameter', status: 400, message }),
+    );
   });
 });

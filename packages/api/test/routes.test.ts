@@ -162,11 +162,11 @@ describe('reads', () => {
     const { api } = testApi({ search: search.client });
 
     const unknown = await api.handle(request('GET', '/search/orders', { query: 'colour=red' }));
-    const sort = await api.handle(request('GET', '/search/users', { query: 'size=none' }));
+    const sort = await api.handle(request('GET', '/search/orders', { query: 'sort=cheapest' }));
 
     expect(unknown).toMatchObject({
       status: 400,
-      body: { error: { code: 'search.invalidQuery' } },
+      body: { error: { code: 'api.unknownParameter', issues: [{ path: 'colour' }] } },
     });
     expect(sort).toMatchObject({ status: 400, body: { error: { code: 'search.invalidQuery' } } });
     expect(search.requests).toHaveLength(0);
@@ -179,6 +179,7 @@ describe('reads', () => {
       {
         name: 'sync-search',
         shards: 1,
+        throttledReads: 0,
         recordsIn: processed,
         filteredOut: 0,
         processed,
@@ -190,6 +191,14 @@ describe('reads', () => {
         dlqRecords: 0,
         dlqDepth: 0,
         lagMs: 120,
+        events: {
+          polled: processed,
+          filteredOut: 0,
+          invoked: processed,
+          failedInvoke: 0,
+          dropped: 0,
+          onFailureDestinationDelivered: 0,
+        },
       },
     ];
     const withoutRunner = testApi().api;
@@ -286,4 +295,303 @@ describe('routing and failures', () => {
     });
     expect(bad).toMatchObject({ status: 400, body: { error: { issues: [{ path: 'userId' }] } } });
   });
+});
+
+describe('strict query parameters', () => {
+  it.each([
+    ['to=garbage', 'to'],
+    ['to=2026-13-01', 'to'],
+    ['to=%20', 'to'],
+    ['to=99999-01-01', 'to'],
+    ['from=2026-02-30', 'from'],
+    ['from=2026-03-01&to=2026-02-29', 'to'],
+  ])(
+    'refuses a daily series with %s with 400 naming %s, reading nothing',
+    async (query, parameter) => {
+      const { calls, reader } = aggregatesReader();
+      const { api, logged } = testApi({ aggregates: reader });
+
+      const response = await api.handle(request('GET', '/aggregates/daily', { query }));
+
+      expect(response).toMatchObject({
+        status: 400,
+        body: {
+          error: { code: 'api.invalidParameter', message: expect.stringMatching(`^${parameter} `) },
+        },
+      });
+      expect(calls).toHaveLength(0);
+      expect(logged).toHaveLength(0);
+    },
+  );
+
+  it('refuses a top-products day that is not on the calendar', async () => {
+    const { calls, reader } = aggregatesReader();
+    const { api } = testApi({ aggregates: reader });
+
+    const response = await api.handle(
+      request('GET', '/aggregates/products/top', { query: 'day=2026-02-31' }),
+    );
+
+    expect(response).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: 'api.invalidParameter',
+          message: 'day must be a day of the calendar, such as 2026-02-28, not "2026-02-31"',
+        },
+      },
+    });
+    expect(calls).toHaveLength(0);
+  });
+
+  it.each(["';", 'eur', 'EURO'])('refuses the currency %s as not ISO 4217', async (currency) => {
+    const { calls, reader } = aggregatesReader();
+    const { api } = testApi({ aggregates: reader });
+
+    const response = await api.handle(
+      request('GET', '/aggregates/daily', { query: new URLSearchParams({ currency }).toString() }),
+    );
+
+    expect(response).toMatchObject({
+      status: 400,
+      body: {
+        error: { code: 'api.invalidParameter', message: expect.stringMatching(/^currency /) },
+      },
+    });
+    expect(calls).toHaveLength(0);
+  });
+
+  it('reads a leap day and a currency, and keeps a default range near year 0 on the calendar', async () => {
+    const { calls, reader } = aggregatesReader();
+    const { api } = testApi({ aggregates: reader });
+
+    const leap = await api.handle(
+      request('GET', '/aggregates/daily', { query: 'from=2028-02-29&to=2028-03-01&currency=EUR' }),
+    );
+    const early = await api.handle(request('GET', '/aggregates/daily', { query: 'to=0000-01-05' }));
+
+    expect(leap.status).toBe(200);
+    expect(early).toMatchObject({ status: 200, body: { from: '0000-01-01', to: '0000-01-05' } });
+    expect(calls.map((call) => call.args[0])).toEqual([
+      { from: '2028-02-29', to: '2028-03-01', currency: 'EUR' },
+      { from: '0000-01-01', to: '0000-01-05' },
+    ]);
+  });
+
+  it('refuses an unknown parameter by name on every route, and a repeated one where one is read', async () => {
+    const { sent, store } = storeWithClient();
+    const search = searchClient(() => ({}));
+    const { api } = testApi({ store, search: search.client });
+
+    const typo = await api.handle(request('GET', '/search/users', { query: 'q=ada&sizee=5' }));
+    const onStatus = await api.handle(request('GET', '/aggregates/status', { query: 'debug=1' }));
+    const onPost = await api.handle(
+      request('POST', '/users', { query: 'admin=1', body: validUser }),
+    );
+    const twice = await api.handle(
+      request('GET', '/aggregates/products/top', { query: 'limit=5&limit=50' }),
+    );
+
+    expect(typo).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: 'api.unknownParameter',
+          message: 'unknown query parameter "sizee"; this route takes q, query, size, cursor',
+          issues: [{ path: 'sizee', message: 'is not a parameter of this route' }],
+        },
+      },
+    });
+    expect(onStatus).toMatchObject({
+      status: 400,
+      body: {
+        error: { code: 'api.unknownParameter', message: expect.stringContaining('takes none') },
+      },
+    });
+    expect(onPost).toMatchObject({
+      status: 400,
+      body: { error: { code: 'api.unknownParameter' } },
+    });
+    expect(twice).toMatchObject({
+      status: 400,
+      body: { error: { code: 'api.invalidParameter', message: expect.stringMatching(/^limit /) } },
+    });
+    expect(sent).toHaveLength(0);
+    expect(search.requests).toHaveLength(0);
+  });
+
+  it('answers size=-1 with the allowed range, not a type error', async () => {
+    const { api } = testApi();
+
+    const response = await api.handle(request('GET', '/search/orders', { query: 'size=-1' }));
+
+    expect(response).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: 'api.invalidParameter',
+          message: 'size must be a whole number from 1 to 100, not "-1"',
+        },
+      },
+    });
+  });
+
+  it('accepts every query the dashboard sends', async () => {
+    const search = searchClient(() => ({ hits: { total: { value: 0 }, hits: [] } }));
+    const { api } = testApi({ search: search.client });
+    // The requests of packages/api/static/dashboard.js.
+    const dashboardRequests = [
+      '/aggregates/status',
+      '/aggregates/daily',
+      '/aggregates/products/top?day=2026-03-15&limit=10',
+      '/search/orders?size=20&q=ada',
+      '/search/users?size=20',
+    ];
+
+    const statuses = await Promise.all(
+      dashboardRequests.map(async (target) => {
+        const [path = '', query] = target.split('?');
+        return (await api.handle(request('GET', path, { query: query ?? '' }))).status;
+      }),
+    );
+
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
+  });
+});
+
+describe('strict bodies', () => {
+  it.each([
+    ['a user with isAdmin', '/users', { ...validUser, isAdmin: true }, ['isAdmin']],
+    [
+      'an order with status and total',
+      '/orders',
+      { ...validOrder, status: 'delivered', total: 0 },
+      ['status', 'total'],
+    ],
+    [
+      'an order line with a discount',
+      '/orders',
+      { ...validOrder, items: [{ ...validOrder.items[0], discount: 50 }] },
+      ['items.0.discount'],
+    ],
+    [
+      'a price with a note',
+      '/orders',
+      {
+        ...validOrder,
+        items: [{ ...validOrder.items[0], unitPrice: { amount: 1, currency: 'EUR', note: 'x' } }],
+      },
+      ['items.0.unitPrice.note'],
+    ],
+    ['a product view naming its product', '/products/p1/views', { productId: 'p2' }, ['productId']],
+  ])(
+    'refuses %s with 400 naming each unknown field, and sends nothing',
+    async (_name, path, body, fields) => {
+      const { sent, store } = storeWithClient();
+      const { api } = testApi({ store });
+
+      const response = await api.handle(request('POST', path, { body }));
+
+      expect(response).toMatchObject({
+        status: 400,
+        body: { error: { code: 'store.validation' } },
+      });
+      expect((response.body as { error: { issues: { path: string }[] } }).error.issues).toEqual(
+        fields.map((field) => ({ path: field, message: 'is not a field of this input' })),
+      );
+      expect(sent).toHaveLength(0);
+    },
+  );
+
+  it('refuses a status change with an unknown field before reading the order', async () => {
+    const { sent, store } = storeWithClient();
+    const { api } = testApi({ store });
+
+    const response = await api.handle(
+      request('PATCH', '/orders/o1/status', { body: { to: 'paid', reason: 'late' } }),
+    );
+
+    expect(response).toMatchObject({
+      status: 400,
+      body: { error: { issues: [{ path: 'reason', message: 'is not a field of this input' }] } },
+    });
+    expect(sent).toHaveLength(0);
+  });
+});
+
+describe('text policy at the API', () => {
+  it.each([
+    ['a NUL', 'Ada\u0000Lovelace', 'U+0000'],
+    ['a BEL', 'Ada\u0007', 'U+0007'],
+    ['a right-to-left override', 'Ada\u202Egpj.exe', 'U+202E'],
+    ['a bidi isolate', '\u2066Ada', 'U+2066'],
+    ['a C1 control', 'Ada\u0085', 'U+0085'],
+    ['a lone surrogate', 'Ada\uD800', 'U+D800'],
+  ])(
+    'refuses a user name with %s, naming the character, and sends nothing',
+    async (_name, name, codePoint) => {
+      const { sent, store } = storeWithClient();
+      const { api } = testApi({ store });
+
+      const response = await api.handle(
+        request('POST', '/users', { body: { ...validUser, name } }),
+      );
+
+      expect(response).toMatchObject({
+        status: 400,
+        body: {
+          error: {
+            code: 'store.validation',
+            issues: [{ path: 'name', message: expect.stringContaining(codePoint) }],
+          },
+        },
+      });
+      expect(sent).toHaveLength(0);
+    },
+  );
+
+  it('refuses an order line name with a control character', async () => {
+    const { sent, store } = storeWithClient();
+    const { api } = testApi({ store });
+
+    const response = await api.handle(
+      request('POST', '/orders', {
+        body: { ...validOrder, items: [{ ...validOrder.items[0], name: 'Beans\n' }] },
+      }),
+    );
+
+    expect(response).toMatchObject({
+      status: 400,
+      body: { error: { issues: [{ path: 'items.0.name' }] } },
+    });
+    expect(sent).toHaveLength(0);
+  });
+});
+
+describe('methods and paths', () => {
+  it('answers HEAD on a GET route as GET, and lists HEAD where GET is allowed', async () => {
+    const { api } = testApi();
+
+    const head = await api.handle(request('HEAD', '/healthz'));
+    const headOnPost = await api.handle(request('HEAD', '/users'));
+    const postOnGet = await api.handle(request('POST', '/healthz'));
+
+    expect(head).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(headOnPost).toMatchObject({ status: 405, headers: { allow: 'POST' } });
+    expect(postOnGet).toMatchObject({ status: 405, headers: { allow: 'GET, HEAD' } });
+  });
+
+  it.each(['//healthz', '/healthz/', '/aggregates//status', '/aggregates/users//', 'healthz'])(
+    'matches %s to no route',
+    async (path) => {
+      const { api } = testApi();
+
+      const response = await api.handle(request('GET', path));
+
+      expect(response).toMatchObject({
+        status: 404,
+        body: { error: { code: 'api.routeNotFound' } },
+      });
+    },
+  );
 });
