@@ -10,6 +10,7 @@ import { PipelineHttpApi } from './constructs/http-api.js';
 import { PipelineMonitoring } from './constructs/monitoring.js';
 import { PipelineNetwork } from './constructs/network.js';
 import { SearchDomain } from './constructs/search-domain.js';
+import { SearchSetup } from './constructs/search-setup.js';
 import { StreamConsumerFunction } from './constructs/stream-consumer.js';
 import { PipelineTable } from './constructs/table.js';
 import {
@@ -46,6 +47,8 @@ export class PipelineStack extends Stack {
   readonly aggregatesTable: PipelineTable;
   readonly archive: ArchiveBucket;
   readonly search: SearchDomain | undefined;
+  /** The setup step of a domain this stack creates: templates, indices, aliases, writer role. */
+  readonly searchSetup: SearchSetup | undefined;
   readonly consumers: readonly StreamConsumerFunction[];
   readonly monitoring: PipelineMonitoring;
   readonly encryptionKey: kms.Key | undefined;
@@ -123,6 +126,20 @@ export class PipelineStack extends Stack {
             ...(this.network ? { vpc: this.network.domainPlacement } : {}),
           })
         : undefined;
+
+    this.searchSetup = this.search?.domain
+      ? new SearchSetup(this, 'SearchSetup', {
+          search: this.search,
+          writers: searchWriters.map((consumer) => consumer.role),
+          table: this.mainTable,
+          logRetentionDays: settings.logRetentionDays,
+          destroyOnRemoval: !production,
+          ...placement,
+        })
+      : undefined;
+    // The writers start reading the stream once the aliases exist, never before.
+    for (const writer of searchWriters)
+      if (this.searchSetup) writer.function.node.addDependency(this.searchSetup.resource);
 
     for (const consumer of this.consumers) this.grantAccess(consumer);
 

@@ -4,6 +4,7 @@ import { aggregatesTable, mainTable } from '@pipeline/model';
 import { Access, EnvVar, pipeline } from '@pipeline/pipeline';
 import { type App, type CfnElement, Validations } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,20 @@ beforeAll(() => {
 
 const logicalId = (construct: IConstruct): string =>
   stack.resolve(stack.getLogicalId(construct.node.defaultChild as CfnElement)) as string;
+
+/** The provider framework's functions, which the search setup adds beside the consumers. */
+const providerFunctionIds = (): string[] =>
+  stack
+    .searchSetup!.node.findAll()
+    .filter((construct) => construct instanceof CfnFunction)
+    .map((construct) => stack.resolve(stack.getLogicalId(construct as CfnElement)) as string)
+    .filter((id) => id !== logicalId(stack.searchSetup!.function));
+
+/** Every function but the search setup's own two. */
+const consumerFunctionIds = (): string[] =>
+  Object.keys(template.findResources('AWS::Lambda::Function')).filter(
+    (id) => !providerFunctionIds().includes(id) && id !== logicalId(stack.searchSetup!.function),
+  );
 
 const consumerNamed = (name: string): StreamConsumerFunction =>
   stack.consumers.find((consumer) => consumer.definition.name === name)!;
@@ -105,7 +120,7 @@ describe('consumers', () => {
     expect(stack.consumers.map((consumer) => consumer.definition.name)).toEqual(
       pipeline.map((consumer) => consumer.name),
     );
-    template.resourceCountIs('AWS::Lambda::Function', pipeline.length);
+    expect(consumerFunctionIds()).toHaveLength(pipeline.length);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', pipeline.length);
   });
 
@@ -176,8 +191,11 @@ describe('consumers', () => {
 
   it('bundles each handler to one ESM file with its source map, without Docker', () => {
     const outdir = (stack.node.root as App).outdir;
-    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(pipeline.length);
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'))
+      .filter(([id]) => !providerFunctionIds().includes(id))
+      .map(([, fn]) => fn);
+    // The consumers and the search setup function; the provider framework is the CDK's own code.
+    expect(functions).toHaveLength(pipeline.length + 1);
     for (const fn of functions) {
       const hash = /^([0-9a-f]{64})\.zip$/.exec(fn.Properties.Code.S3Key as string)![1]!;
       expect(readdirSync(join(outdir, `asset.${hash}`)).sort()).toEqual([
@@ -359,8 +377,9 @@ describe('least privilege', () => {
 });
 
 describe('search domain', () => {
-  it('enforces HTTPS, encrypts between nodes and at rest, and maps the sync role as FGAC master', () => {
-    const sync = consumerNamed('sync-search');
+  it('enforces HTTPS, encrypts between nodes and at rest, and makes a role of its own the FGAC master', () => {
+    const master = logicalId(stack.search!.masterUser as IConstruct);
+    expect(stack.consumers.map((consumer) => logicalId(consumer.role))).not.toContain(master);
     template.hasResourceProperties('AWS::OpenSearchService::Domain', {
       DomainEndpointOptions: Match.objectLike({
         EnforceHTTPS: true,
@@ -371,20 +390,22 @@ describe('search domain', () => {
       AdvancedSecurityOptions: Match.objectLike({
         Enabled: true,
         InternalUserDatabaseEnabled: false,
-        MasterUserOptions: { MasterUserARN: { 'Fn::GetAtt': [logicalId(sync.role), 'Arn'] } },
+        MasterUserOptions: { MasterUserARN: { 'Fn::GetAtt': [master, 'Arn'] } },
       }),
       ClusterConfig: Match.objectLike({ ZoneAwarenessEnabled: false }),
     });
   });
 
-  it('allows only the sync role in its access policy: no "*" principal, no public access', () => {
+  it('allows only the sync role and the master user in its access policy: no "*" principal, no public access', () => {
     const sync = consumerNamed('sync-search');
     const domain = Object.values(template.findResources('AWS::OpenSearchService::Domain'))[0]!;
     const statements = domain.Properties.AccessPolicies.Statement as {
       Principal: { AWS: unknown[] };
     }[];
-    expect(statements).toHaveLength(1);
-    expect(statements[0]!.Principal.AWS).toEqual([{ 'Fn::GetAtt': [logicalId(sync.role), 'Arn'] }]);
+    expect(statements.map((statement) => statement.Principal.AWS)).toEqual([
+      [{ 'Fn::GetAtt': [logicalId(sync.role), 'Arn'] }],
+      [{ 'Fn::GetAtt': [logicalId(stack.search!.masterUser as IConstruct), 'Arn'] }],
+    ]);
     expect(JSON.stringify(statements)).not.toMatch(/"Principal":"\*"|"AWS":"\*"/);
   });
 

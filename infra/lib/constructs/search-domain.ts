@@ -8,7 +8,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import { Construct } from 'constructs';
-import { InfraSettingError } from '../errors.js';
 import { acknowledgeWildcardResources } from '../nag.js';
 import type { SearchTarget } from '../settings.js';
 import type { DomainPlacement } from './network.js';
@@ -28,10 +27,33 @@ export const SEARCH_WRITE_ACTIONS = [
   'es:ESHttpDelete',
 ] as const;
 
+/**
+ * The request paths the search setup calls, relative to the domain: templates, the index
+ * families (create, mappings, settings, the rebuild's reads and refresh), aliases, `_bulk`
+ * for a rebuild, and the security plugin's role API.
+ */
+export const SEARCH_SETUP_PATHS = [
+  '_index_template/*',
+  'orders*',
+  'users*',
+  '_alias/*',
+  '_aliases',
+  '_bulk',
+  '_plugins/_security/*',
+] as const;
+
+/** The HTTP verbs the search setup sends; it never deletes. */
+export const SEARCH_SETUP_ACTIONS = [
+  'es:ESHttpGet',
+  'es:ESHttpHead',
+  'es:ESHttpPost',
+  'es:ESHttpPut',
+] as const;
+
 /** Props of {@link SearchDomain}. */
 export interface SearchDomainProps {
   readonly target: SearchTarget;
-  /** The roles of the functions that write documents. */
+  /** The roles of the functions that write documents; never the FGAC master user. */
   readonly writers: readonly iam.IRole[];
   /**
    * Production sizing: dedicated masters, two zones, retained on stack deletion.
@@ -50,9 +72,10 @@ export interface SearchDomainProps {
 
 /**
  * The search target. A domain it creates enforces HTTPS (TLS 1.2), encrypts between nodes
- * and at rest, and turns on fine-grained access control with IAM as the only way in: its
- * access policy names the writer roles, never `*`, and the FGAC master user is the sync
- * function's role unless a separate one is given.
+ * and at rest, and turns on fine-grained access control with IAM as the only way in. Its
+ * access policy names two kinds of principal, never `*`: the writer roles, on the write paths
+ * only, and the FGAC master user. The master is `searchMasterUserArn` when set, or else a
+ * role of its own that only the search setup function runs as; never a consumer's role.
  *
  * @example
  * const search = new SearchDomain(this, 'Search', { target, writers: [sync.role], logRetentionDays: 30 });
@@ -67,6 +90,17 @@ export class SearchDomain extends Construct {
   readonly domain: opensearch.Domain | undefined;
   /** EBS volume per data node; the free-storage alarm fires below a quarter of it. */
   readonly volumeSizeGiB: number;
+  /**
+   * Replicas per index: 0 on the development domain's one data node, 1 in production,
+   * whose two data nodes sit in two zones, so each zone holds a copy. The setup step gives
+   * the templates and the live indices this count.
+   */
+  readonly replicas: number;
+  /**
+   * The role the search setup function runs as, which is the FGAC master user: the role
+   * `searchMasterUserArn` names, or one this construct creates. Undefined for an external target.
+   */
+  readonly masterUser: iam.IRole | undefined;
   private readonly target: SearchTarget;
   private readonly domainArn: string | undefined;
 
@@ -75,6 +109,8 @@ export class SearchDomain extends Construct {
     const { target } = props;
     this.target = target;
     this.volumeSizeGiB = props.production ? 100 : 10;
+    this.replicas = props.production ? 1 : 0;
+    this.masterUser = undefined;
     if (target.kind === 'serverless') {
       this.endpointUrl = target.endpoint;
       this.signingService = 'aoss';
@@ -90,7 +126,16 @@ export class SearchDomain extends Construct {
       return;
     }
 
-    const masterUserArn = target.masterUserArn ?? soleWriter(props.writers).roleArn;
+    // Imported as mutable: the setup construct adds its log and table-read policy to it.
+    const masterUser = target.masterUserArn
+      ? iam.Role.fromRoleArn(this, 'MasterUser', target.masterUserArn)
+      : new iam.Role(this, 'MasterUser', {
+          assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+          description:
+            'FGAC master user of the search domain; only the search setup function runs as it.',
+        });
+    this.masterUser = masterUser;
+    const masterUserArn = masterUser.roleArn;
     const production = props.production ?? false;
     const removalPolicy = production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const logGroup = (name: string) =>
@@ -175,19 +220,33 @@ export class SearchDomain extends Construct {
       removalPolicy,
     });
     domain.node.addDependency(logsPolicy);
-    const principals = [
-      ...new Set([...props.writers.map((writer) => writer.roleArn), masterUserArn]),
-    ];
+    const pathsOf = (paths: readonly string[]) => paths.map((path) => `${domainArn}/${path}`);
     // Set on the CloudFormation resource: the Domain's own accessPolicies go through a custom resource Lambda.
     (domain.node.defaultChild as opensearch.CfnDomain).accessPolicies = {
       Version: '2012-10-17',
       Statement: [
         {
           Effect: 'Allow',
-          Principal: { AWS: principals },
-          Action: 'es:ESHttp*',
-          Resource: `${domainArn}/*`,
+          Principal: { AWS: props.writers.map((writer) => writer.roleArn) },
+          Action: [...SEARCH_WRITE_ACTIONS],
+          Resource: pathsOf(SEARCH_WRITE_PATHS),
         },
+        target.masterUserArn
+          ? {
+              // A master named in the settings administers the domain (backfill, purge,
+              // Dashboards), so it reaches every path; FGAC still decides what it may do.
+              Effect: 'Allow',
+              Principal: { AWS: [masterUserArn] },
+              Action: 'es:ESHttp*',
+              Resource: `${domainArn}/*`,
+            }
+          : {
+              // The master this construct creates runs the setup step only.
+              Effect: 'Allow',
+              Principal: { AWS: [masterUserArn] },
+              Action: [...SEARCH_SETUP_ACTIONS],
+              Resource: pathsOf(SEARCH_SETUP_PATHS),
+            },
       ],
     };
     this.domain = domain;
@@ -254,13 +313,3 @@ export class SearchDomain extends Construct {
     });
   }
 }
-
-const soleWriter = (writers: readonly iam.IRole[]): iam.IRole => {
-  if (writers.length !== 1) {
-    throw new InfraSettingError(
-      'searchMasterUserArn',
-      `is required when ${writers.length} consumers write to search: FGAC maps one master user`,
-    );
-  }
-  return writers[0]!;
-};

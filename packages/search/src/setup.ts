@@ -4,6 +4,7 @@
  * indices, and the sync function's least-privilege role inside OpenSearch.
  */
 import type { Client } from '@opensearch-project/opensearch';
+import type { LogSink } from '@pipeline/streams';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { type BackfillOptions, backfill } from './backfill.js';
 import { SearchError } from './errors.js';
@@ -344,7 +345,8 @@ export interface SearchSetupHandlerOptions
   extends Pick<SetupSearchOptions, 'rebuildFrom' | 'templates'> {
   /** A client signed as the domain's FGAC master user. */
   readonly client: Client;
-  readonly logger?: { info(message: string, extra?: object): void };
+  /** Your function's Powertools Logger. */
+  readonly logger?: Pick<LogSink, 'info'>;
 }
 
 /**
