@@ -1,7 +1,13 @@
 /** The whole pipeline in one stack, built from `@pipeline/model` and `@pipeline/pipeline`. */
 
 import { aggregatesTable, mainTable } from '@pipeline/model';
-import { Access, type ConsumerDefinition, EnvVar, pipeline } from '@pipeline/pipeline';
+import {
+  ACCESS_ACTIONS,
+  Access,
+  type ConsumerDefinition,
+  EnvVar,
+  pipeline,
+} from '@pipeline/pipeline';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
@@ -168,6 +174,7 @@ export class PipelineStack extends Stack {
 
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       consumers: this.consumers,
+      tables: { main: this.mainTable, aggregates: this.aggregatesTable },
       ...(this.search?.domain
         ? { domain: this.search.domain, domainVolumeGiB: this.search.volumeSizeGiB }
         : {}),
@@ -188,14 +195,14 @@ export class PipelineStack extends Stack {
     for (const access of consumer.definition.access) {
       switch (access) {
         case Access.readMainTable:
-          this.mainTable.grantQuery(role);
+          this.mainTable.grant(role, ACCESS_ACTIONS.readMainTable);
           break;
         case Access.writeAggregates:
-          this.aggregatesTable.grantItemReadWrite(role);
+          this.aggregatesTable.grant(role, ACCESS_ACTIONS.writeAggregates);
           consumer.addEnvironment(EnvVar.aggregatesTableName, this.aggregatesTable.table.tableName);
           break;
         case Access.writeArchive:
-          this.archive.grantWriteArchive(role);
+          this.archive.grantObjects(role, ACCESS_ACTIONS.writeArchive);
           consumer.addEnvironment(EnvVar.archiveBucket, this.archive.bucket.bucketName);
           consumer.addEnvironment(EnvVar.archivePrefix, this.archive.prefix);
           break;

@@ -76,6 +76,21 @@ interface ObjectStore {
   list(bucket: string): Promise<ListedObject[]>;
 }
 
+/** An S3 error answer. */
+class S3Failure {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly message: string,
+    readonly extra: Record<string, string> = {},
+  ) {}
+}
+
+/** S3's limit on a key: 1,024 bytes of UTF-8. */
+const MAX_KEY_BYTES = 1024;
+/** The longest file name Linux and macOS file systems hold, in bytes. */
+const MAX_FILE_NAME_BYTES = 255;
+
 const etagOf = (body: Buffer) => `"${createHash('md5').update(body).digest('hex')}"`;
 
 const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -130,7 +145,21 @@ const directoryStore = (root: string): ObjectStore => {
     return etag;
   };
   const bucketDir = (bucket: string) => join(root, bucket);
-  const objectPath = (bucket: string, key: string) => join(bucketDir(bucket), ...key.split('/'));
+  const objectPath = (bucket: string, key: string) => {
+    const segments = key.split('/');
+    // S3 holds such keys; a file name cannot, so they are refused here rather than failing in the file system.
+    if (
+      key.includes('\u0000') ||
+      segments.some((segment) => Buffer.byteLength(segment) > MAX_FILE_NAME_BYTES)
+    ) {
+      throw new S3Failure(
+        400,
+        'InvalidArgument',
+        `Keys holding a NUL character or a segment over ${MAX_FILE_NAME_BYTES} bytes are not supported by the local archive's directory layout.`,
+      );
+    }
+    return join(bucketDir(bucket), ...segments);
+  };
   const walk = async (dir: string): Promise<string[]> => {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     const nested = await Promise.all(
@@ -212,16 +241,6 @@ const element = (name: string, value: string | number | undefined) =>
   value === undefined ? '' : `<${name}>${xmlEscape(String(value))}</${name}>`;
 
 const XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n';
-
-/** An S3 error answer. */
-class S3Failure {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly message: string,
-    readonly extra: Record<string, string> = {},
-  ) {}
-}
 
 const sendError = (request: IncomingMessage, response: ServerResponse, failure: S3Failure) => {
   const requestId = randomUUID();
@@ -339,18 +358,32 @@ const listObjectsV2 = async (
 
 const VALID_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+/** Decodes a bucket or key from the path; an escape that is not UTF-8 is S3's InvalidURI. */
+const decodePathPart = (encoded: string): string => {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new S3Failure(400, 'InvalidURI', "Couldn't parse the specified URI.");
+  }
+};
+
 const handle = async (
   store: ObjectStore,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> => {
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  // The target is split by hand: a URL parser would read `//b/k` as host `b` and resolve `..`.
+  const target = request.url ?? '/';
+  const mark = target.indexOf('?');
+  const pathname = mark < 0 ? target : target.slice(0, mark);
+  const url = {
+    pathname,
+    searchParams: new URLSearchParams(mark < 0 ? '' : target.slice(mark + 1)),
+  };
   const method = request.method ?? 'GET';
   const slash = url.pathname.indexOf('/', 1);
-  const bucket = decodeURIComponent(
-    slash < 0 ? url.pathname.slice(1) : url.pathname.slice(1, slash),
-  );
-  const key = slash < 0 ? '' : decodeURIComponent(url.pathname.slice(slash + 1));
+  const bucket = decodePathPart(slash < 0 ? url.pathname.slice(1) : url.pathname.slice(1, slash));
+  const key = slash < 0 ? '' : decodePathPart(url.pathname.slice(slash + 1));
   const unknown = [...url.searchParams.keys()].find((name) => !KNOWN_QUERY.has(name));
   const notImplemented = () =>
     new S3Failure(
@@ -395,6 +428,13 @@ const handle = async (
     throw notImplemented();
   }
 
+  const keyBytes = Buffer.byteLength(key);
+  if (keyBytes > MAX_KEY_BYTES) {
+    throw new S3Failure(400, 'KeyTooLongError', 'Your key is too long', {
+      Size: String(keyBytes),
+      MaxSizeAllowed: String(MAX_KEY_BYTES),
+    });
+  }
   if (key.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) {
     // Such keys are legal in S3 but have no faithful path in the directory layout.
     throw new S3Failure(
@@ -475,13 +515,14 @@ export const startArchiveServer = async (
   for (const bucket of options.buckets ?? []) await store.createBucket(bucket);
   const server = createServer((request, response) => {
     handle(store, request, response).catch((error: unknown) => {
+      // An unexpected error's message may name a file of the data directory; S3's own words only.
       const failure =
         error instanceof S3Failure
           ? error
           : new S3Failure(
               500,
               'InternalError',
-              error instanceof Error ? error.message : String(error),
+              'We encountered an internal error. Please try again.',
             );
       // The SDK may have sent a body we never read; drain it so the socket stays usable.
       request.resume();

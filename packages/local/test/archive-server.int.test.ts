@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -36,6 +37,30 @@ const failureOf = async (promise: Promise<unknown>): Promise<S3ServiceException>
   }
   throw new Error('expected the call to fail');
 };
+
+/** An unsigned request with the path exactly as given, percent-escapes and all. */
+const rawRequest = (
+  endpoint: string,
+  method: string,
+  path: string,
+  body?: string,
+): Promise<{ status: number; body: string }> =>
+  new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(endpoint);
+    const sent = httpRequest({ host: hostname, port, method, path }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+    });
+    sent.once('error', reject);
+    sent.end(body);
+  });
+
+/** The text of one element of an S3 error XML. */
+const xmlField = (xml: string, name: string) =>
+  new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
 
 describe.each([
   ['in memory', false],
@@ -180,6 +205,97 @@ describe.each([
     expect(page.CommonPrefixes?.map((common) => common.Prefix)).toEqual(['tree/x=1/', 'tree/x=2/']);
     expect(page.Contents?.map((object) => object.Key)).toEqual(['tree/top']);
     expect(page.KeyCount).toBe(3);
+  });
+
+  it('answers a key over 1,024 bytes of UTF-8 with 400 KeyTooLongError, as S3 does, for every call', async () => {
+    const long = 'k'.repeat(2000);
+    const multiByte = 'é'.repeat(513);
+
+    const answers = await Promise.all([
+      rawRequest(server.endpoint, 'PUT', `/${Bucket}/${long}`, 'x'),
+      rawRequest(server.endpoint, 'GET', `/${Bucket}/${long}`),
+      rawRequest(server.endpoint, 'DELETE', `/${Bucket}/${long}`),
+      rawRequest(server.endpoint, 'PUT', `/${Bucket}/${encodeURIComponent(multiByte)}`, 'x'),
+    ]);
+
+    for (const answer of answers) {
+      expect(answer.status).toBe(400);
+      expect(xmlField(answer.body, 'Code')).toBe('KeyTooLongError');
+      expect(xmlField(answer.body, 'MaxSizeAllowed')).toBe('1024');
+      if (directory) expect(answer.body).not.toContain(directory);
+    }
+    expect(answers.map((answer) => xmlField(answer.body, 'Size'))).toEqual([
+      '2000',
+      '2000',
+      '2000',
+      '1026',
+    ]);
+  });
+
+  it('holds a key of exactly 1,024 bytes', async () => {
+    const Key = [...['a', 'b', 'c', 'd'].map((letter) => letter.repeat(200)), 'e'.repeat(220)].join(
+      '/',
+    );
+
+    await s3.send(new PutObjectCommand({ Bucket, Key, Body: 'edge' }));
+    const got = await s3.send(new GetObjectCommand({ Bucket, Key }));
+
+    expect(Buffer.byteLength(Key)).toBe(1024);
+    expect(await got.Body!.transformToString()).toBe('edge');
+  });
+
+  it('reads the path as sent: a doubled slash or a dot segment is never resolved away', async () => {
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'dots/target', Body: 'x' }));
+
+    const doubled = await rawRequest(server.endpoint, 'GET', `//${Bucket}/dots/target`);
+    const dotted = await rawRequest(server.endpoint, 'GET', `/${Bucket}/dots/up/../target`);
+    const escaped = await rawRequest(server.endpoint, 'GET', `/${Bucket}/dots/up/%2e%2e/target`);
+
+    expect(doubled.status).toBe(501);
+    for (const answer of [dotted, escaped]) {
+      expect(answer.status).toBe(400);
+      expect(xmlField(answer.body, 'Code')).toBe('InvalidArgument');
+    }
+  });
+
+  it('answers a key whose escapes are not UTF-8 with 400 InvalidURI', async () => {
+    const answer = await rawRequest(server.endpoint, 'GET', `/${Bucket}/bad%FFkey`);
+
+    expect(answer.status).toBe(400);
+    expect(xmlField(answer.body, 'Code')).toBe('InvalidURI');
+  });
+
+  it('holds a key with a NUL in memory, as S3 does, and refuses it with 400 on disk, never revealing a path', async () => {
+    const put = await rawRequest(server.endpoint, 'PUT', `/${Bucket}/nul%00key`, 'zero');
+    const get = await rawRequest(server.endpoint, 'GET', `/${Bucket}/nul%00key`);
+
+    if (directory) {
+      expect(put.status).toBe(400);
+      expect(xmlField(put.body, 'Code')).toBe('InvalidArgument');
+      expect(get.status).toBe(400);
+      expect(`${put.body}${get.body}`).not.toContain(directory);
+    } else {
+      expect(put.status).toBe(200);
+      expect(get).toEqual({ status: 200, body: 'zero' });
+    }
+  });
+
+  it('answers a failure it did not expect with 500 InternalError in S3’s words, never a path', async () => {
+    // On disk a key cannot also be the folder of another key: the second write fails in the file system.
+    await rawRequest(server.endpoint, 'PUT', `/${Bucket}/leaf`, 'x');
+    const nested = await rawRequest(server.endpoint, 'PUT', `/${Bucket}/leaf/child`, 'y');
+
+    if (directory) {
+      expect(nested.status).toBe(500);
+      expect(xmlField(nested.body, 'Code')).toBe('InternalError');
+      expect(xmlField(nested.body, 'Message')).toBe(
+        'We encountered an internal error. Please try again.',
+      );
+      expect(nested.body).not.toContain(directory);
+      expect(nested.body).not.toMatch(/ENOTDIR|EEXIST|\/tmp\//);
+    } else {
+      expect(nested.status).toBe(200);
+    }
   });
 
   it('answers 501 NotImplemented in S3 error XML for calls it does not implement', async () => {
