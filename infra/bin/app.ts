@@ -1,10 +1,10 @@
 /**
  * The CDK app: `npm run synth` / `npx cdk deploy`. Settings come from context; see
- * docs/deploy.md. The cdk-nag AwsSolutions pack runs at synthesis and fails it on any
- * finding that is not acknowledged with a reason.
+ * docs/deploy.md. The cdk-nag AwsSolutions and Serverless packs run at synthesis and fail it
+ * on any finding that is not acknowledged with a reason.
  */
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { nagPacks } from '../lib/nag.js';
 import { PipelineStack } from '../lib/pipeline-stack.js';
 import { readSettings } from '../lib/settings.js';
 
@@ -15,4 +15,4 @@ new PipelineStack(app, `StreamPipeline-${settings.stage}`, {
   description: 'DynamoDB Streams pipeline: tables, search sync, aggregates and TTL archive.',
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+Validations.of(app).addPlugins(...nagPacks(app));

@@ -1,10 +1,24 @@
 /**
- * cdk-nag acknowledgements. cdk-nag 3 names each wildcard finding exactly, such as
- * `AwsSolutions-IAM5[Resource::<Bucket.Arn>/archive/*]`, so a grant's wildcard is
- * acknowledged by rendering its ARN the way cdk-nag does, never by silencing the rule.
+ * cdk-nag: the packs the app and the tests run, and acknowledgements. cdk-nag 3 names each
+ * wildcard finding exactly, such as `AwsSolutions-IAM5[Resource::<Bucket.Arn>/archive/*]`,
+ * so a grant's wildcard is acknowledged by rendering its ARN the way cdk-nag does, never by
+ * silencing the rule.
  */
 import { Stack, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, type NagPack, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+
+/**
+ * The cdk-nag packs every synthesis runs: AWS Solutions and Serverless. A finding of either
+ * fails synthesis unless the code acknowledges it with a reason.
+ *
+ * @example
+ * Validations.of(app).addPlugins(...nagPacks(app));
+ */
+export const nagPacks = (scope: IConstruct, verbose = true): NagPack[] => [
+  new AwsSolutionsChecks(scope, { verbose }),
+  new ServerlessChecks(scope, { verbose }),
+];
 
 // The same flattening cdk-nag applies to intrinsic functions before it names a finding.
 const flatten = (node: unknown): string => {

@@ -14,6 +14,7 @@ import {
 } from '../../infra/lib/constructs/search-domain.js';
 import type { StreamConsumerFunction } from '../../infra/lib/constructs/stream-consumer.js';
 import type { PipelineStack } from '../../infra/lib/pipeline-stack.js';
+import { roleStatements, type Statement } from './policies.js';
 import { type Synthesised, synthesise } from './synth.js';
 
 let synthesised: Synthesised;
@@ -45,21 +46,8 @@ const consumerFunctionIds = (): string[] =>
 const consumerNamed = (name: string): StreamConsumerFunction =>
   stack.consumers.find((consumer) => consumer.definition.name === name)!;
 
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-}
-
-/** Every statement of every policy attached to a role. */
 const statementsOf = (roleLogicalId: string): Statement[] =>
-  Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((policy) =>
-      (policy.Properties.Roles as unknown[]).some(
-        (role) => JSON.stringify(role) === JSON.stringify({ Ref: roleLogicalId }),
-      ),
-    )
-    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+  roleStatements(template, roleLogicalId);
 
 const actionsOf = (statement: Statement): string[] =>
   Array.isArray(statement.Action) ? statement.Action : [statement.Action];

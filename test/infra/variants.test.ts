@@ -1,13 +1,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { nagPacks } from '../../infra/lib/nag.js';
 import { synthesise } from './synth.js';
 
 const nagViolations = (context: Record<string, string>): string[] => {
   const { stack } = synthesise(context);
-  return new AwsSolutionsChecks(stack)
-    .validateScope(stack)
-    .violations.map((violation) => violation.ruleName);
+  return nagPacks(stack, false).flatMap((pack) =>
+    pack.validateScope(stack).violations.map((violation) => violation.ruleName),
+  );
 };
 
 describe('production', () => {
@@ -67,7 +67,7 @@ describe('customer-managed key', () => {
         ],
       },
       LifecycleConfiguration: {
-        Rules: [Match.objectLike({ ExpirationInDays: 2555 })],
+        Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 2555 })]),
       },
     });
     template.allResourcesProperties('AWS::SQS::Queue', { KmsMasterKeyId: key });

@@ -1,10 +1,43 @@
 /** The S3 bucket that keeps every TTL expiry, with its access-log bucket. */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from '../nag.js';
+
+/** An object-level S3 action, as IAM names it. */
+export type S3ObjectAction = `s3:${string}`;
+
+// Published us-east-1 list prices (aws.amazon.com/s3/pricing), in USD. A GB is 2^30 bytes.
+/** S3 Standard storage, first 50 TB, per GB-month. */
+const STANDARD_PER_GB_MONTH = 0.023;
+/** S3 Glacier Instant Retrieval storage, per GB-month. */
+const GLACIER_IR_PER_GB_MONTH = 0.004;
+/** One lifecycle transition request into Glacier Instant Retrieval ($0.02 per 1,000). */
+const GLACIER_IR_TRANSITION_PER_REQUEST = 0.02 / 1000;
+/** Glacier Instant Retrieval bills every object as at least 128 KB. */
+const GLACIER_IR_MINIMUM_BILLABLE_BYTES = 128 * 1024;
+/** The time a transition must pay for itself in: the archive is kept for years. */
+const PAYBACK_MONTHS = 36;
+const BYTES_PER_GB = 2 ** 30;
+
+/**
+ * The object size above which moving to Glacier Instant Retrieval is cheaper within
+ * {@link PAYBACK_MONTHS}. An object of `s` bytes (below 128 KB) costs
+ * `s × 0.023 × m` in Standard over `m` months, and `0.00002 + 128 KB × 0.004 × m` once moved,
+ * since Glacier IR bills it as 128 KB; the two are equal at
+ * `s = (0.00002 + 128 KB × 0.004 × m) / (0.023 × m)`: about 47.6 KiB for three years (22.3 KiB
+ * if kept forever). Smaller objects stay in Standard, where they cost less. S3 moves no object
+ * under 128 KB to Glacier IR unless a rule says so with a size filter, so the rule carries
+ * this one. Derivation: docs/deploy.md, "Archive storage classes".
+ */
+export const GLACIER_IR_BREAK_EVEN_BYTES = Math.ceil(
+  ((GLACIER_IR_TRANSITION_PER_REQUEST +
+    (GLACIER_IR_MINIMUM_BILLABLE_BYTES / BYTES_PER_GB) * GLACIER_IR_PER_GB_MONTH * PAYBACK_MONTHS) /
+    (STANDARD_PER_GB_MONTH * PAYBACK_MONTHS)) *
+    BYTES_PER_GB,
+);
 
 /** Props of {@link ArchiveBucket}. */
 export interface ArchiveBucketProps {
@@ -25,12 +58,13 @@ export interface ArchiveBucketProps {
 }
 
 /**
- * A private, versioned, SSL-only archive bucket whose objects age into Glacier Instant
- * Retrieval. Both buckets are retained on stack deletion: an archive outlives its stack.
+ * A private, versioned, SSL-only archive bucket whose objects larger than
+ * {@link GLACIER_IR_BREAK_EVEN_BYTES} age into Glacier Instant Retrieval. Both buckets are
+ * retained on stack deletion: an archive outlives its stack.
  *
  * @example
  * const archive = new ArchiveBucket(this, 'Archive', { prefix: 'archive', transitionAfterDays: 90 });
- * archive.grantWriteArchive(fn.role);
+ * archive.grantObjects(fn.role, ['s3:PutObject', 's3:GetObject']);
  */
 export class ArchiveBucket extends Construct {
   readonly bucket: s3.Bucket;
@@ -49,10 +83,6 @@ export class ArchiveBucket extends Construct {
       lifecycleRules: [{ expiration: Duration.days(365) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    Validations.of(this.accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access-log bucket itself; logging it to another bucket would recurse.',
-    });
     this.bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
@@ -69,13 +99,19 @@ export class ArchiveBucket extends Construct {
       serverAccessLogsPrefix: 'archive-bucket/',
       lifecycleRules: [
         {
+          // A rule's filter scopes every action in it, so the size filter has a rule of its
+          // own: expiry and clean-up below reach the small objects too.
           id: 'age-into-glacier-ir',
+          objectSizeGreaterThan: GLACIER_IR_BREAK_EVEN_BYTES,
           transitions: [
             {
               storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
               transitionAfter: Duration.days(props.transitionAfterDays),
             },
           ],
+        },
+        {
+          id: 'expire-and-clean-up',
           ...(props.expireAfterDays ? { expiration: Duration.days(props.expireAfterDays) } : {}),
           // Objects are written once and never replaced, so old versions come only from deletes.
           noncurrentVersionExpiration: Duration.days(30),
@@ -84,6 +120,11 @@ export class ArchiveBucket extends Construct {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // CloudFormation takes the size as a string of digits; the L2 writes a number.
+    (this.bucket.node.defaultChild as s3.CfnBucket).addPropertyOverride(
+      'LifecycleConfiguration.Rules.0.ObjectSizeGreaterThan',
+      String(GLACIER_IR_BREAK_EVEN_BYTES),
+    );
   }
 
   /** The ARN pattern of every object under the archive prefix. */
@@ -92,11 +133,16 @@ export class ArchiveBucket extends Construct {
   }
 
   /**
-   * Lets `grantee` put objects under the archive prefix, and read them back: a conditional
-   * put that answers 412 is verified by reading the object already there.
+   * Lets `grantee` make exactly `actions` on the objects under the archive prefix; nothing is
+   * added. With a customer-managed key, reads get `kms:Decrypt` and writes
+   * `kms:GenerateDataKey` too.
    */
-  grantWriteArchive(grantee: iam.IGrantable): iam.Grant {
-    this.bucket.encryptionKey?.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey');
+  grantObjects(grantee: iam.IGrantable, actions: readonly S3ObjectAction[]): iam.Grant {
+    const writes = actions.some((action) => !action.startsWith('s3:Get'));
+    this.bucket.encryptionKey?.grant(
+      grantee,
+      ...(writes ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']),
+    );
     if (Construct.isConstruct(grantee.grantPrincipal)) {
       acknowledgeWildcardResources(
         grantee.grantPrincipal,
@@ -106,7 +152,7 @@ export class ArchiveBucket extends Construct {
     }
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['s3:PutObject', 's3:GetObject'],
+      actions: [...actions],
       resourceArns: [this.objectsArn],
     });
   }

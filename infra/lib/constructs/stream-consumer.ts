@@ -1,6 +1,6 @@
 /** One stream consumer of the pipeline definition: its function, log group, DLQ and event source. */
 import { join } from 'node:path';
-import { type ConsumerDefinition, METRICS_NAMESPACE, UNLIMITED } from '@pipeline/pipeline';
+import { type ConsumerDefinition, UNLIMITED } from '@pipeline/pipeline';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -12,8 +12,14 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { cdkBundlingOptions, repoRoot } from '../bundling.js';
-import { acknowledgeWildcardActions, acknowledgeWildcardResources } from '../nag.js';
+import { repoRoot } from '../bundling.js';
+import {
+  acknowledgeFunctionDefaults,
+  acknowledgeSynchronousInvocation,
+  functionDefaults,
+  type LogLevel,
+} from '../function-defaults.js';
+import { acknowledgeWildcardActions } from '../nag.js';
 import type { FunctionPlacement } from './network.js';
 
 // Longer than the stream's 24 h retention, so a DLQ'd batch's metadata outlives the records
@@ -39,10 +45,10 @@ export interface StreamConsumerFunctionProps {
   /** Retention of the function's log group, in days. */
   readonly logRetentionDays: number;
   /**
-   * Powertools log level.
+   * Level of the function's application logs (Lambda's JSON log format filters by it).
    * @default 'INFO'
    */
-  readonly logLevel?: string;
+  readonly logLevel?: LogLevel;
   /**
    * Customer-managed key for the DLQ.
    * @default SQS-managed encryption
@@ -61,9 +67,10 @@ export interface StreamConsumerFunctionProps {
 }
 
 /**
- * A consumer's Lambda function (Node.js 22, ARM64, esbuild-bundled ESM with source maps),
- * its own role and log group, and its DynamoDB stream event source with an SQS on-failure
- * queue, all taken from one {@link ConsumerDefinition}.
+ * A consumer's Lambda function ({@link functionDefaults}: Node.js 22, ARM64, esbuild-bundled
+ * ESM with source maps, active X-Ray tracing, JSON logs), its own role and log group, and
+ * its DynamoDB stream event source with an SQS on-failure queue, all taken from one
+ * {@link ConsumerDefinition}.
  *
  * @example
  * const consumer = new StreamConsumerFunction(this, 'SyncSearch', {
@@ -97,27 +104,20 @@ export class StreamConsumerFunction extends Construct {
     // In place of AWSLambdaBasicExecutionRole: writes to this log group only.
     this.logGroup.grantWrite(this.role);
 
+    const defaults = functionDefaults({
+      serviceName: definition.name,
+      logGroup: this.logGroup,
+      logLevel: props.logLevel ?? 'INFO',
+    });
     this.function = new NodejsFunction(this, 'Function', {
+      ...defaults,
       description: definition.description,
       entry: props.entry ?? join(repoRoot, definition.handler),
-      handler: 'handler',
-      projectRoot: repoRoot,
-      depsLockFilePath: join(repoRoot, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
       memorySize: definition.memoryMiB,
       timeout: Duration.seconds(definition.timeoutSeconds),
       role: this.role,
-      logGroup: this.logGroup,
-      bundling: cdkBundlingOptions(),
       ...props.placement,
-      environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: definition.name,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
-        ...props.environment,
-      },
+      environment: { ...defaults.environment, ...props.environment },
     });
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
@@ -164,21 +164,14 @@ export class StreamConsumerFunction extends Construct {
       mapping?.addPropertyOverride('MaximumRecordAgeInSeconds', UNLIMITED);
     }
 
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is the event source mapping's on-failure destination, the last stop; its messages are replayed by an operator, not redriven.",
-    });
-    Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Node.js 22 is the runtime the handlers are built and tested for; a runtime upgrade is a deliberate change, not a lint fix.',
-    });
-    acknowledgeWildcardResources(
-      this.role,
-      ['*'],
-      'dynamodb:ListStreams, which the event source mapping needs, is account-level and takes no resource.',
+    const lastStop =
+      "This queue is the event source mapping's on-failure destination, the last stop; its messages are replayed by an operator, not redriven.";
+    Validations.of(this.deadLetterQueue).acknowledge(
+      { id: 'AwsSolutions-SQS3', reason: lastStop },
+      { id: 'Serverless-SQSRedrivePolicy', reason: lastStop },
     );
+    acknowledgeSynchronousInvocation(this.function, 'its event source mapping');
+    acknowledgeFunctionDefaults(this.function, this.role, ['streamMapping', 'tracing']);
     if (props.encryptionKey) {
       acknowledgeWildcardActions(
         this.role,

@@ -1,11 +1,33 @@
 /** A DynamoDB table built from one of `@pipeline/model`'s declarations, never restated here. */
 
 import type { KeyAttribute, TableDeclaration } from '@pipeline/model';
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+
+/** An item-level DynamoDB action, as IAM names it. */
+export type DynamoDbAction = `dynamodb:${string}`;
+
+/** Options of {@link PipelineTable.grant}. */
+export interface PipelineTableGrantOptions {
+  /**
+   * Grant the actions on each global secondary index too, by name.
+   * @default the table alone
+   */
+  readonly indexes?: boolean;
+}
+
+// Actions that never change an item; a grant of only these needs only kms:Decrypt.
+const READ_ACTIONS: ReadonlySet<string> = new Set([
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:ConditionCheckItem',
+]);
 
 /** Props of {@link PipelineTable}. */
 export interface PipelineTableProps {
@@ -33,7 +55,7 @@ const attribute = (key: KeyAttribute): dynamodb.Attribute => ({
  *
  * @example
  * const main = new PipelineTable(this, 'MainTable', { declaration: mainTable, retain: true });
- * main.grantQuery(fn.role);
+ * main.grant(fn.role, ['dynamodb:Query', 'dynamodb:BatchGetItem']);
  */
 export class PipelineTable extends Construct {
   /** The underlying table. */
@@ -82,38 +104,63 @@ export class PipelineTable extends Construct {
     ];
   }
 
-  private grantKey(grantee: iam.IGrantable, ...actions: string[]): void {
-    this.table.encryptionKey?.grant(grantee, ...actions);
-  }
-
-  /** Lets `grantee` read items and query the table and its indexes, nothing more. */
-  grantQuery(grantee: iam.IGrantable): iam.Grant {
-    this.grantKey(grantee, 'kms:Decrypt');
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
-      resourceArns: this.tableAndIndexArns(),
+  /**
+   * Read and write throttle events of the table and of each of its indexes, summed per
+   * minute. These count every throttled event, one item of a batch included, where
+   * `ThrottledRequests` counts a batch only when all of it was throttled.
+   */
+  metricThrottleEvents(): cloudwatch.MathExpression {
+    const sum = { statistic: 'Sum', period: Duration.minutes(1) };
+    const scopes = [
+      {},
+      ...this.declaration.globalSecondaryIndexes.map((index) => ({
+        GlobalSecondaryIndexName: index.indexName,
+      })),
+    ];
+    const usingMetrics: Record<string, cloudwatch.IMetric> = {};
+    scopes.forEach((scope, n) => {
+      for (const [id, metricName] of [
+        [`read${n}`, 'ReadThrottleEvents'],
+        [`write${n}`, 'WriteThrottleEvents'],
+      ] as const) {
+        usingMetrics[id] = this.table.metric(metricName, {
+          ...sum,
+          dimensionsMap: { TableName: this.table.tableName, ...scope },
+        });
+      }
+    });
+    return new cloudwatch.MathExpression({
+      // A metric DynamoDB did not report in a minute is 0 there, not a gap that blanks the sum.
+      expression: Object.keys(usingMetrics)
+        .map((id) => `FILL(${id}, 0)`)
+        .join(' + '),
+      usingMetrics,
+      label: 'Throttle events',
+      period: sum.period,
     });
   }
 
   /**
-   * Lets `grantee` read and write single items, including inside TransactWriteItems, which
-   * IAM authorises per contained action; no scans, batch writes or table changes.
+   * Lets `grantee` make exactly `actions` on the table, and on its indexes when `indexes`
+   * is set; nothing is added. With a customer-managed key, a grant holding only reads gets
+   * `kms:Decrypt`, one with any write gets the key's write actions too.
    */
-  grantItemReadWrite(grantee: iam.IGrantable): iam.Grant {
-    this.grantKey(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
+  grant(
+    grantee: iam.IGrantable,
+    actions: readonly DynamoDbAction[],
+    options: PipelineTableGrantOptions = {},
+  ): iam.Grant {
+    const writes = actions.some((action) => !READ_ACTIONS.has(action));
+    this.table.encryptionKey?.grant(
+      grantee,
+      ...(writes
+        ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey']
+        : ['kms:Decrypt']),
+    );
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: [
-        'dynamodb:GetItem',
-        'dynamodb:BatchGetItem',
-        'dynamodb:Query',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:ConditionCheckItem',
-      ],
-      resourceArns: this.tableAndIndexArns(),
+      actions: [...actions],
+      resourceArns: options.indexes ? this.tableAndIndexArns() : [this.table.tableArn],
     });
   }
 }
