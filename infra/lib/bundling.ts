@@ -1,30 +1,12 @@
-/**
- * How every consumer is bundled, written once: the CDK app and the bundle benchmark both
- * derive their esbuild settings from {@link consumerBundling}.
- */
+/** The CDK's form of the bundling settings in `@pipeline/pipeline` (`consumerBundling`). */
 import { fileURLToPath } from 'node:url';
+import { esbuildOptions as bundleOptions, consumerBundling } from '@pipeline/pipeline';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+export { consumerBundling };
 
 /** The repository root, where `functions/` and the lock file live. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-
-/** The esbuild settings every consumer bundle is built with. */
-export const consumerBundling = {
-  /** Matches the Lambda runtime, Node.js 22. */
-  target: 'node22',
-  format: 'esm',
-  minify: true,
-  sourcemap: true,
-  // The maps carry positions only: the source text would double the asset for no benefit at runtime.
-  sourcesContent: false,
-  mainFields: ['module', 'main'],
-  // Some CommonJS dependencies call require() on Node built-ins, which an ESM bundle lacks.
-  banner:
-    "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  // Bundled and tree-shaken, the SDK clients load faster than the runtime's full copies, and
-  // their version is the one the tests ran against.
-  external: [] as string[],
-} as const;
 
 /** {@link consumerBundling} in the shape `NodejsFunction` takes; never through Docker. */
 export const cdkBundlingOptions = (): BundlingOptions => ({
@@ -41,24 +23,11 @@ export const cdkBundlingOptions = (): BundlingOptions => ({
 });
 
 /**
- * {@link consumerBundling} as esbuild `build()` options for one entry, as the CDK runs it.
+ * {@link consumerBundling} as esbuild `build()` options for one entry under the repository
+ * root, as the CDK runs it.
  *
  * @example
  * await esbuild.build(esbuildOptions('functions/sync-search.ts', '/tmp/out/index.mjs'));
  */
-export const esbuildOptions = (entry: string, outfile: string) => ({
-  entryPoints: [entry],
-  outfile,
-  bundle: true,
-  platform: 'node' as const,
-  target: consumerBundling.target,
-  format: consumerBundling.format,
-  minify: consumerBundling.minify,
-  sourcemap: consumerBundling.sourcemap,
-  sourcesContent: consumerBundling.sourcesContent,
-  mainFields: [...consumerBundling.mainFields],
-  banner: { js: consumerBundling.banner },
-  external: [...consumerBundling.external],
-  absWorkingDir: repoRoot,
-  logLevel: 'silent' as const,
-});
+export const esbuildOptions = (entry: string, outfile: string) =>
+  bundleOptions(entry, outfile, repoRoot);

@@ -70,7 +70,13 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')(
       expect(await tileValue('total')).toBe('0');
       expect(await page.locator('[data-testid="daily-chart"] canvas').count()).toBeGreaterThan(0);
       expect(await page.locator('[data-testid="status-chart"] canvas').count()).toBeGreaterThan(0);
-      expect(await page.locator('[data-testid="pipeline-table"] tr').count()).toBe(3);
+      // One row per event source mapping, with Lambda's event counts.
+      expect(await page.locator('[data-testid="pipeline-table"] tr').count()).toBe(2);
+      expect(
+        await page
+          .locator('[data-testid="pipeline-table"] tr[data-consumer="sync-search"] td')
+          .count(),
+      ).toBe(13);
       expect(await page.locator('[data-testid="api-banner"]').isVisible()).toBe(false);
       expect(
         await page.evaluate(

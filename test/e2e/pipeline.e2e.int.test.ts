@@ -209,22 +209,27 @@ describe('the whole pipeline behind its HTTP API, as npm start runs it', () => {
     });
   });
 
-  it('reports every consumer on /pipeline, caught up, with no failures and empty DLQs', async () => {
+  it('reports every mapping on /pipeline, caught up, with no failures, empty DLQs, its event counts and its sandboxes', async () => {
     await eventually(async () => {
       const { body } = await call('GET', '/pipeline');
       const byName = Object.fromEntries(
         body.consumers.map((consumer: { name: string }) => [consumer.name, consumer]),
       );
-      expect(Object.keys(byName).sort()).toEqual([
-        'archive-expired',
-        'sync-search',
-        'update-aggregates',
-      ]);
-      for (const consumer of body.consumers) {
-        expect(consumer).toMatchObject({ lagMs: 0, failures: 0, dlqDepth: 0 });
+      expect(Object.keys(byName).sort()).toEqual(['aggregates-and-archive', 'sync-search']);
+      for (const mapping of body.consumers) {
+        expect(mapping).toMatchObject({ lagMs: 0, failures: 0, dlqDepth: 0, throttledReads: 0 });
+        // Lambda's event counts: every polled record was filtered out or delivered.
+        const { events } = mapping;
+        expect(events.polled).toBe(mapping.recordsIn);
+        expect(events.invoked).toBeGreaterThanOrEqual(events.polled - events.filteredOut);
+        expect(events).toMatchObject({ failedInvoke: 0, dropped: 0 });
+        // The deployable bundle ran in sandboxes, each initialised once.
+        expect(mapping.sandbox.coldStarts).toBeGreaterThan(0);
+        expect(mapping.sandbox.initMs).toHaveLength(mapping.sandbox.coldStarts);
+        expect(mapping.sandbox).toMatchObject({ timeouts: 0, crashes: 0 });
       }
       expect(byName['sync-search'].processed).toBeGreaterThan(0);
-      expect(byName['update-aggregates'].processed).toBeGreaterThan(0);
+      expect(byName['aggregates-and-archive'].processed).toBeGreaterThan(0);
     });
   });
 

@@ -1,6 +1,6 @@
-import type { ConsumerStats } from '@pipeline/local';
+import type { ConsumerStats, EventCounts, SandboxStats } from '@pipeline/local';
 
-/** One consumer as `GET /pipeline` reports it. */
+/** One event source mapping as `GET /pipeline` reports it. */
 export interface ConsumerStatus {
   readonly name: string;
   /** Age of the oldest record not yet processed; 0 when caught up. */
@@ -14,6 +14,12 @@ export interface ConsumerStatus {
   readonly retries: number;
   readonly dlqDepth: number;
   readonly dlqRecords: number;
+  /** Reads refused because two other readers held a shard. */
+  readonly throttledReads: number;
+  /** Lambda's event source mapping event counts. */
+  readonly events: EventCounts;
+  /** Cold starts and init times of its sandboxes; absent in-process. */
+  readonly sandbox?: SandboxStats;
 }
 
 /** What `GET /pipeline` answers. */
@@ -65,6 +71,9 @@ export const createPipelineStatus = (
           retries: consumer.retries,
           dlqDepth: consumer.dlqDepth,
           dlqRecords: consumer.dlqRecords,
+          throttledReads: consumer.throttledReads,
+          events: consumer.events,
+          ...(consumer.sandbox ? { sandbox: consumer.sandbox } : {}),
         };
       }),
     };

@@ -248,6 +248,12 @@ const renderPipeline = ({ consumers }) => {
         cell(count.format(consumer.failures), consumer.failures > 0),
         cell(count.format(consumer.retries)),
         cell(count.format(consumer.dlqDepth), consumer.dlqDepth > 0),
+        cell(count.format(consumer.events.polled)),
+        cell(count.format(consumer.events.filteredOut)),
+        cell(count.format(consumer.events.invoked)),
+        cell(count.format(consumer.events.failedInvoke), consumer.events.failedInvoke > 0),
+        cell(count.format(consumer.events.dropped), consumer.events.dropped > 0),
+        cell(consumer.sandbox ? count.format(consumer.sandbox.coldStarts) : 'in-process'),
       );
       return row;
     }),

@@ -61,6 +61,12 @@ export const localSettings = {
     default: '8080',
     help: 'the HTTP API port (0 picks a free one)',
   },
+  handlers: {
+    flag: 'handlers',
+    env: 'PIPELINE_HANDLERS',
+    default: 'bundle',
+    help: "bundle: each mapping's deployed esbuild bundle in its own sandboxes (timeout, memory, cold start); in-process: the TypeScript sources, for a debugger",
+  },
 } as const;
 
 /** The names of {@link localSettings}. */

@@ -8,6 +8,7 @@ export * from './failure-queue.js';
 export * from './lambda-event.js';
 export * from './replay.js';
 export * from './runner.js';
+export * from './sandbox.js';
 export * from './shard-readers.js';
 export * from './stack.js';
 export * from './tables.js';

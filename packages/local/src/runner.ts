@@ -40,6 +40,7 @@ import {
   type TtlDeletions,
   toLambdaRecord,
 } from './lambda-event.js';
+import type { SandboxStats } from './sandbox.js';
 import { processShardReaders, type ShardReaders } from './shard-readers.js';
 
 export type { StreamHandler };
@@ -123,6 +124,30 @@ export interface ConsumerStats {
   readonly dlqDepth: number;
   /** Now minus the creation time of the oldest record not yet processed; 0 when caught up. */
   readonly lagMs: number;
+  /**
+   * The mapping's event counts, as Lambda reports them with `MetricsConfig: EventCount`
+   * (PolledEventCount, FilteredOutEventCount, InvokedEventCount, FailedInvokeEventCount,
+   * DroppedEventCount, OnFailureDestinationDeliveredEventCount).
+   */
+  readonly events: EventCounts;
+  /** Its sandboxes' cold starts and failures, where it runs from its bundle. */
+  readonly sandbox?: SandboxStats;
+}
+
+/** A mapping's event counts, named after Lambda's event source mapping metrics. */
+export interface EventCounts {
+  /** Records read from the stream. */
+  readonly polled: number;
+  /** Records that matched no filter pattern and were never delivered. */
+  readonly filteredOut: number;
+  /** Records delivered to the function, each delivery counted, retries included. */
+  readonly invoked: number;
+  /** Records of invocations that failed, wholly or from the first reported failure on. */
+  readonly failedInvoke: number;
+  /** Records given up on, for age or for exhausted retries. */
+  readonly dropped: number;
+  /** Records whose batch's metadata reached the on-failure destination. */
+  readonly onFailureDestinationDelivered: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -219,6 +244,8 @@ class SequenceTracker {
 
 interface Counters {
   throttledReads: number;
+  invokedEvents: number;
+  failedInvokeEvents: number;
   recordsIn: number;
   filteredOut: number;
   processed: number;
@@ -494,6 +521,8 @@ class ShardWorker {
         continue;
       }
       counters.failures++;
+      counters.failedInvokeEvents +=
+        segment.records.length - (outcome.kind === 'partial' ? outcome.firstFailedIndex : 0);
       if (outcome.kind === 'partial') {
         // Item failures name the checkpoint; bisect splits there and nowhere else
         // (services-ddb-batchfailurereporting: "bisected at the returned sequence number").
@@ -576,6 +605,8 @@ class ShardWorker {
 class ConsumerRunner {
   readonly counters: Counters = {
     throttledReads: 0,
+    invokedEvents: 0,
+    failedInvokeEvents: 0,
     recordsIn: 0,
     filteredOut: 0,
     processed: 0,
@@ -658,6 +689,7 @@ class ConsumerRunner {
 
   async invoke(records: DynamoDBRecord[]): Promise<BatchOutcome> {
     this.counters.invocations++;
+    this.counters.invokedEvents += records.length;
     const timeoutMs =
       this.options.invokeTimeoutMs?.(this.definition) ?? this.definition.timeoutSeconds * 1000;
     let timer: NodeJS.Timeout | undefined;
@@ -682,12 +714,21 @@ class ConsumerRunner {
       const created = worker.oldestPendingCreatedMs();
       if (created !== undefined && (oldest === undefined || created < oldest)) oldest = created;
     }
+    const { invokedEvents, failedInvokeEvents, ...counters } = this.counters;
     return {
       name: this.definition.name,
       shards: this.workers.size,
-      ...this.counters,
+      ...counters,
       dlqDepth: this.dlq.depth(),
       lagMs: oldest === undefined ? 0 : Math.max(0, now - oldest),
+      events: {
+        polled: counters.recordsIn,
+        filteredOut: counters.filteredOut,
+        invoked: invokedEvents,
+        failedInvoke: failedInvokeEvents,
+        dropped: counters.dlqRecords,
+        onFailureDestinationDelivered: counters.dlqRecords,
+      },
     };
   }
 

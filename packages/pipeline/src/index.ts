@@ -1,3 +1,4 @@
+export * from './bundling.js';
 export * from './definition.js';
 export * from './env.js';
 export * from './errors.js';

@@ -129,24 +129,28 @@ only names its records: those older than the stream's 24-hour retention are gone
         .map((message) => ({ ...message, remove: async () => queue.delete(message.id) }));
     }
     const [consumer] = await loadConsumers(environment, [definition]);
-    let failed = 0;
-    for (const message of messages) {
-      const result = await replayFailedBatch(streams, message.body, consumer!, ttlDeletions);
-      const info = message.body.DDBStreamBatchInfo;
-      if (result.failedAt) {
-        failed++;
-        console.log(
-          `${message.id}: failed again at ${result.failedAt} (${result.reason}); kept in the queue`,
-        );
-      } else {
-        await message.remove();
-        console.log(
-          `${message.id}: replayed ${result.delivered} of ${info.batchSize} records (${result.read} read from ${info.shardId})`,
-        );
+    try {
+      let failed = 0;
+      for (const message of messages) {
+        const result = await replayFailedBatch(streams, message.body, consumer!, ttlDeletions);
+        const info = message.body.DDBStreamBatchInfo;
+        if (result.failedAt) {
+          failed++;
+          console.log(
+            `${message.id}: failed again at ${result.failedAt} (${result.reason}); kept in the queue`,
+          );
+        } else {
+          await message.remove();
+          console.log(
+            `${message.id}: replayed ${result.delivered} of ${info.batchSize} records (${result.read} read from ${info.shardId})`,
+          );
+        }
       }
+      console.log(`${messages.length - failed} replayed, ${failed} failed`);
+      streams.destroy();
+      return failed > 0 ? 1 : 0;
+    } finally {
+      await consumer!.close();
     }
-    console.log(`${messages.length - failed} replayed, ${failed} failed`);
-    streams.destroy();
-    return failed > 0 ? 1 : 0;
   },
 };

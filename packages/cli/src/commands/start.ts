@@ -15,7 +15,7 @@ import {
 import { createSearchClient, ensureSearchIndices } from '@pipeline/search';
 import { createStore, type Store } from '@pipeline/store';
 import type { Command } from '../command.js';
-import { loadConsumers } from '../consumers.js';
+import { type HandlerMode, type LoadedConsumer, loadConsumers } from '../consumers.js';
 import { removeRuntimeFile, writeRuntimeFile } from '../runtime-file.js';
 import {
   type ResolvedLocalSettings,
@@ -39,10 +39,17 @@ export interface RunningPipeline {
   readonly search: Client;
   readonly store: Store;
   readonly api: ApiServer;
-  readonly consumers: readonly RunnerConsumer[];
+  readonly consumers: readonly LoadedConsumer[];
   /** Stops the API, the runner and the engines, in that order. */
   stop(): Promise<void>;
 }
+
+const handlerModeOf = (value: string): HandlerMode => {
+  if (value !== 'bundle' && value !== 'in-process') {
+    throw new Error(`--handlers must be bundle or in-process, not ${JSON.stringify(value)}`);
+  }
+  return value;
+};
 
 const portOf = (value: string): number => {
   const port = Number(value);
@@ -81,7 +88,14 @@ export const startPipeline = async (
     const search = createSearchClient({ node: engines.openSearchUrl });
     stops.push(() => search.close());
     await ensureSearchIndices(search);
-    const consumers = await loadConsumers(engines.handlerEnvironment);
+    const consumers = await loadConsumers(
+      engines.handlerEnvironment,
+      undefined,
+      handlerModeOf(settings.handlers),
+    );
+    stops.push(async () => {
+      await Promise.all(consumers.map((consumer) => consumer.close()));
+    });
 
     let stateDirectory = settings.dataDirectory ? join(settings.dataDirectory, 'runner') : '';
     if (!stateDirectory) {
@@ -101,7 +115,13 @@ export const startPipeline = async (
       store,
       search,
       aggregates,
-      pipelineStats: () => runner.stats(),
+      pipelineStats: () =>
+        runner.stats().map((stats) => {
+          const sandbox = consumers
+            .find((consumer) => consumer.definition.name === stats.name)
+            ?.sandbox?.();
+          return sandbox ? { ...stats, sandbox } : stats;
+        }),
     });
     const api = await startApiServer({ api: apiHandlers, host: settings.host, port }).catch(
       (error: NodeJS.ErrnoException) => {
