@@ -252,8 +252,8 @@ export class SandboxPool {
   }
 
   #release(sandbox: Sandbox): void {
-    if (this.#closed || sandbox.dead) return this.#discard(sandbox);
-    this.#idle.push(sandbox);
+    if (this.#closed || sandbox.dead) this.#discard(sandbox);
+    else this.#idle.push(sandbox);
   }
 
   #discard(sandbox: Sandbox): void {

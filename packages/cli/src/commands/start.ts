@@ -8,7 +8,6 @@ import {
   type LocalEngines,
   type LocalRunner,
   type LocalRunnerOptions,
-  type RunnerConsumer,
   startLocalEngines,
   startLocalPipeline,
 } from '@pipeline/local';
