@@ -60,6 +60,7 @@ export interface ApiDependencies {
 
 /** A request as the route handlers see it, whatever transport carried it. */
 export interface ApiRequest {
+  /** HEAD is answered as GET; the transport leaves the body out. */
   readonly method: string;
   /** The URL's path, still percent-encoded. */
   readonly path: string;

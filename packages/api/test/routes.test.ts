@@ -420,6 +420,21 @@ describe('strict query parameters', () => {
     expect(search.requests).toHaveLength(0);
   });
 
+  it('refuses a search instant that is not on the calendar, sending no search', async () => {
+    const search = searchClient(() => ({}));
+    const { api } = testApi({ search: search.client });
+
+    const response = await api.handle(
+      request('GET', '/search/orders', { query: 'createdFrom=2026-02-30T00:00:00Z' }),
+    );
+
+    expect(response).toMatchObject({
+      status: 400,
+      body: { error: { code: 'search.invalidQuery', issues: [{ path: 'createdFrom' }] } },
+    });
+    expect(search.requests).toHaveLength(0);
+  });
+
   it('answers size=-1 with the allowed range, not a type error', async () => {
     const { api } = testApi();
 
