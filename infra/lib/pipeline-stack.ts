@@ -6,12 +6,15 @@ import {
   Access,
   type ConsumerDefinition,
   EnvVar,
-  pipeline,
+  mappingFunction,
+  mappings,
+  validateStreamReaders,
 } from '@pipeline/pipeline';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { ArchiveBucket } from './constructs/archive-bucket.js';
+import { FailureBucket } from './constructs/failure-bucket.js';
 import { PipelineHttpApi } from './constructs/http-api.js';
 import { PipelineMonitoring } from './constructs/monitoring.js';
 import { PipelineNetwork } from './constructs/network.js';
@@ -30,8 +33,9 @@ import {
 export interface PipelineStackProps extends StackProps {
   readonly settings: PipelineSettings;
   /**
-   * The consumers to deploy.
-   * @default the pipeline definition
+   * The functions to deploy, each with its event source mapping on the main table's stream;
+   * at most two, as DynamoDB Streams serves two readers per shard.
+   * @default one per mapping of the pipeline definition (`mappingFunction`)
    */
   readonly consumers?: readonly ConsumerDefinition[];
   /**
@@ -58,6 +62,8 @@ export class PipelineStack extends Stack {
   readonly consumers: readonly StreamConsumerFunction[];
   readonly monitoring: PipelineMonitoring;
   readonly encryptionKey: kms.Key | undefined;
+  /** The S3 on-failure destination of mappings whose `onFailure` is `bucket`. */
+  readonly failureBucket: FailureBucket | undefined;
   /** The VPC the domain and every function run in, with the `vpc` setting. */
   readonly network: PipelineNetwork | undefined;
   /** The IAM-authorised HTTP API, with the `httpApi` setting. */
@@ -102,7 +108,14 @@ export class PipelineStack extends Stack {
       : undefined;
     const placement = this.network ? { placement: this.network.functionPlacement } : {};
 
-    const definitions = props.consumers ?? pipeline;
+    const definitions = props.consumers ?? mappings.map(mappingFunction);
+    validateStreamReaders(definitions.map((definition) => definition.name));
+    this.failureBucket = definitions.some((definition) => definition.onFailure === 'bucket')
+      ? new FailureBucket(this, 'Failures', {
+          accessLogs: this.archive.accessLogs,
+          ...(encryptionKey ? { encryptionKey } : {}),
+        })
+      : undefined;
     this.consumers = definitions.map((definition) => {
       const entry = props.entryOf?.(definition);
       return new StreamConsumerFunction(this, pascalCase(definition.name), {
@@ -114,6 +127,7 @@ export class PipelineStack extends Stack {
         ...(encryptionKey ? { encryptionKey } : {}),
         destroyOnRemoval: !production,
         ...placement,
+        ...(this.failureBucket ? { onFailureBucket: this.failureBucket.bucket } : {}),
         // The archive names the source table in every record.
         environment: { [EnvVar.tableName]: this.mainTable.table.tableName },
       });
@@ -139,6 +153,7 @@ export class PipelineStack extends Stack {
           writers: searchWriters.map((consumer) => consumer.role),
           table: this.mainTable,
           logRetentionDays: settings.logRetentionDays,
+          logLevel: settings.logLevel,
           destroyOnRemoval: !production,
           ...placement,
         })
@@ -166,7 +181,7 @@ export class PipelineStack extends Stack {
           })
         : undefined;
     if (this.network) {
-      const attached = [...this.consumers, this.httpApi].flatMap((owner) =>
+      const attached = [...this.consumers, this.httpApi, this.searchSetup].flatMap((owner) =>
         owner ? [owner.function] : [],
       );
       for (const fn of attached) this.network.grantNetworkInterfaces(fn.role!);

@@ -1,3 +1,4 @@
+import { mappingFunction, mappings } from '@pipeline/pipeline';
 import { Validations } from 'aws-cdk-lib';
 import type { NagPack } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -62,11 +63,17 @@ const runPacks = (root: IConstruct) => {
   return { violations, stale, used };
 };
 
-const variants: readonly [string, Record<string, string>][] = [
+const onFailureBuckets = mappings.map((mapping) => ({
+  ...mappingFunction(mapping),
+  onFailure: 'bucket' as const,
+}));
+
+const variants: readonly [string, Record<string, string>, typeof onFailureBuckets?][] = [
   ['development (the default)', {}],
   ['production', { stage: 'prod' }],
   ['a customer-managed key', { kms: 'true', archiveExpiryDays: '2555' }],
   ['an alarm email', { alarmEmail: 'ops@example.com' }],
+  ['S3 on-failure destinations', { kms: 'true' }, onFailureBuckets],
   [
     'an existing domain',
     {
@@ -83,8 +90,8 @@ const variants: readonly [string, Record<string, string>][] = [
   ],
 ];
 
-describe.each(variants)('cdk-nag on %s', (_name, context) => {
-  const { stack } = synthesise(context);
+describe.each(variants)('cdk-nag on %s', (_name, context, consumers) => {
+  const { stack } = synthesise(context, false, consumers);
   const { violations, stale } = runPacks(stack);
 
   it('finds nothing unacknowledged in the AwsSolutions and Serverless packs', () => {

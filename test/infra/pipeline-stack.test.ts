@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { aggregatesTable, mainTable } from '@pipeline/model';
-import { Access, EnvVar, pipeline } from '@pipeline/pipeline';
+import { Access, EnvVar, mappingFunction, mappings, pipeline } from '@pipeline/pipeline';
 import type { App, CfnElement } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
@@ -37,10 +37,13 @@ const providerFunctionIds = (): string[] =>
     .map((construct) => stack.resolve(stack.getLogicalId(construct as CfnElement)) as string)
     .filter((id) => id !== logicalId(stack.searchSetup!.function));
 
-/** Every function but the search setup's own two. */
+/** Every function but the search setup's own two and the HTTP API's. */
 const consumerFunctionIds = (): string[] =>
   Object.keys(template.findResources('AWS::Lambda::Function')).filter(
-    (id) => !providerFunctionIds().includes(id) && id !== logicalId(stack.searchSetup!.function),
+    (id) =>
+      !providerFunctionIds().includes(id) &&
+      id !== logicalId(stack.searchSetup!.function) &&
+      id !== logicalId(stack.httpApi!.function),
   );
 
 const consumerNamed = (name: string): StreamConsumerFunction =>
@@ -102,16 +105,31 @@ describe('tables', () => {
   });
 });
 
+const functions = mappings.map(mappingFunction);
+
 describe('consumers', () => {
-  it('deploys one function per consumer of the pipeline definition', () => {
+  it('deploys one function per event source mapping of the pipeline definition', () => {
     expect(stack.consumers.map((consumer) => consumer.definition.name)).toEqual(
-      pipeline.map((consumer) => consumer.name),
+      mappings.map((mapping) => mapping.name),
     );
-    expect(consumerFunctionIds()).toHaveLength(pipeline.length);
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', pipeline.length);
+    expect(consumerFunctionIds()).toHaveLength(mappings.length);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', mappings.length);
   });
 
-  it.each(pipeline.map((definition) => [definition.name, definition] as const))(
+  it('reads the table stream with at most two mappings, as DynamoDB Streams serves two readers per shard', () => {
+    const readers = new Map<string, number>();
+    for (const mapping of Object.values(
+      template.findResources('AWS::Lambda::EventSourceMapping'),
+    )) {
+      const source = JSON.stringify(mapping.Properties.EventSourceArn);
+      readers.set(source, (readers.get(source) ?? 0) + 1);
+    }
+    expect([...readers.values()]).toEqual([2]);
+    // Every consumer runs in one of them.
+    expect(mappings.flatMap((mapping) => mapping.consumers).sort()).toEqual([...pipeline].sort());
+  });
+
+  it.each(functions.map((definition) => [definition.name, definition] as const))(
     'sets every event source mapping setting of %s from the definition',
     (name, definition) => {
       const consumer = consumerNamed(name);
@@ -131,20 +149,22 @@ describe('consumers', () => {
         },
         DestinationConfig: {
           OnFailure: {
-            Destination: { 'Fn::GetAtt': [logicalId(consumer.deadLetterQueue), 'Arn'] },
+            Destination: { 'Fn::GetAtt': [logicalId(consumer.deadLetterQueue!), 'Arn'] },
           },
         },
       });
     },
   );
 
-  it('writes the TTL filter exactly as Lambda expects it: a JSON string per pattern', () => {
-    const archive = consumerNamed('archive-expired');
+  it("writes the shared mapping's filters as Lambda expects them: the union of its consumers', a JSON string per pattern", () => {
+    const shared = consumerNamed('aggregates-and-archive');
     const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).find(
-      (resource) => resource.Properties.FunctionName.Ref === logicalId(archive.function),
+      (resource) => resource.Properties.FunctionName.Ref === logicalId(shared.function),
     )!;
     expect(mapping.Properties.FilterCriteria).toEqual({
       Filters: [
+        { Pattern: '{"dynamodb":{"NewImage":{"entityType":{"S":["Order","ProductView"]}}}}' },
+        { Pattern: '{"dynamodb":{"OldImage":{"entityType":{"S":["Order","ProductView"]}}}}' },
         {
           Pattern: '{"userIdentity":{"type":["Service"],"principalId":["dynamodb.amazonaws.com"]}}',
         },
@@ -152,7 +172,7 @@ describe('consumers', () => {
     });
   });
 
-  it.each(pipeline.map((definition) => [definition.name, definition] as const))(
+  it.each(functions.map((definition) => [definition.name, definition] as const))(
     'runs %s on Node.js 22 ARM64 with source maps, Powertools settings, its memory and timeout',
     (name, definition) => {
       const consumer = consumerNamed(name);
@@ -177,12 +197,12 @@ describe('consumers', () => {
 
   it('bundles each handler to one ESM file with its source map, without Docker', () => {
     const outdir = (stack.node.root as App).outdir;
-    const functions = Object.entries(template.findResources('AWS::Lambda::Function'))
+    const bundled = Object.entries(template.findResources('AWS::Lambda::Function'))
       .filter(([id]) => !providerFunctionIds().includes(id))
       .map(([, fn]) => fn);
-    // The consumers and the search setup function; the provider framework is the CDK's own code.
-    expect(functions).toHaveLength(pipeline.length + 1);
-    for (const fn of functions) {
+    // The consumers, the search setup and the HTTP API; the provider framework is the CDK's own code.
+    expect(bundled).toHaveLength(mappings.length + 2);
+    for (const fn of bundled) {
       const hash = /^([0-9a-f]{64})\.zip$/.exec(fn.Properties.Code.S3Key as string)![1]!;
       expect(readdirSync(join(outdir, `asset.${hash}`)).sort()).toEqual([
         'index.mjs',
@@ -212,21 +232,20 @@ describe('consumers', () => {
     expect(variables('sync-search')).toEqual(
       [...base, EnvVar.openSearchUrl, EnvVar.openSearchSigV4, EnvVar.openSearchService].sort(),
     );
-    expect(variables('update-aggregates')).toEqual([...base, EnvVar.aggregatesTableName].sort());
-    expect(variables('archive-expired')).toEqual(
-      [...base, EnvVar.archiveBucket, EnvVar.archivePrefix].sort(),
+    expect(variables('aggregates-and-archive')).toEqual(
+      [...base, EnvVar.aggregatesTableName, EnvVar.archiveBucket, EnvVar.archivePrefix].sort(),
     );
   });
 
   it('keeps each DLQ encrypted, SSL-only and for 14 days, longer than the 24 h stream', () => {
-    template.resourceCountIs('AWS::SQS::Queue', pipeline.length);
+    template.resourceCountIs('AWS::SQS::Queue', mappings.length);
     template.allResourcesProperties('AWS::SQS::Queue', {
       MessageRetentionPeriod: 14 * 24 * 3600,
       SqsManagedSseEnabled: true,
     });
     for (const consumer of stack.consumers) {
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-        Queues: [{ Ref: logicalId(consumer.deadLetterQueue) }],
+        Queues: [{ Ref: logicalId(consumer.deadLetterQueue!) }],
         PolicyDocument: {
           Statement: Match.arrayWith([
             Match.objectLike({
@@ -279,7 +298,7 @@ describe('least privilege', () => {
       expect(resourcesOf(logs)).toEqual([{ 'Fn::GetAtt': [logicalId(consumer.logGroup), 'Arn'] }]);
       const dlq = statements.find((statement) => actionsOf(statement).includes('sqs:SendMessage'))!;
       expect(resourcesOf(dlq)).toEqual([
-        { 'Fn::GetAtt': [logicalId(consumer.deadLetterQueue), 'Arn'] },
+        { 'Fn::GetAtt': [logicalId(consumer.deadLetterQueue!), 'Arn'] },
       ]);
     }
     template.resourcePropertiesCountIs(
@@ -316,8 +335,8 @@ describe('least privilege', () => {
     ).toEqual([]);
   });
 
-  it('gives update-aggregates item reads and writes on the aggregates table only', () => {
-    const statements = dataActionsOf('update-aggregates');
+  it('gives aggregates-and-archive item reads and writes on the aggregates table only, and objects under the archive prefix', () => {
+    const statements = dataActionsOf('aggregates-and-archive');
     const aggregatesArn = { 'Fn::GetAtt': [logicalId(stack.aggregatesTable.table), 'Arn'] };
     const writes = statements.filter((statement) =>
       actionsOf(statement).includes('dynamodb:UpdateItem'),
@@ -325,13 +344,9 @@ describe('least privilege', () => {
     expect(writes).toHaveLength(1);
     expect(resourcesOf(writes[0]!)).toEqual([aggregatesArn]);
     expect(actionsOf(writes[0]!)).not.toContain('dynamodb:Scan');
-    expect(statements.flatMap(actionsOf).filter((action) => /^(s3|es):/.test(action))).toEqual([]);
+    expect(statements.flatMap(actionsOf).filter((action) => /^es:/.test(action))).toEqual([]);
     const mainArn = JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.mainTable.table), 'Arn'] });
     expect(JSON.stringify(statements)).not.toContain(mainArn);
-  });
-
-  it('gives archive-expired PutObject and GetObject under the archive prefix only', () => {
-    const statements = dataActionsOf('archive-expired');
     const s3 = statements.filter((statement) =>
       actionsOf(statement).some((action) => action.startsWith('s3:')),
     );
@@ -345,11 +360,6 @@ describe('least privilege', () => {
         ],
       },
     ]);
-    expect(
-      statements
-        .flatMap(actionsOf)
-        .filter((action) => /^(es:|dynamodb:(Put|Update|Query|GetItem))/.test(action)),
-    ).toEqual([]);
   });
 
   it('derives every grant from the access list of the definition', () => {
@@ -448,7 +458,7 @@ describe('archive bucket', () => {
 });
 
 describe('alarms', () => {
-  it.each(pipeline.map((definition) => [definition.name] as const))(
+  it.each(mappings.map((mapping) => [mapping.name] as const))(
     'watches %s: iterator age over 60 s, errors, throttles and a non-empty DLQ',
     (name) => {
       const consumer = consumerNamed(name);
@@ -476,7 +486,7 @@ describe('alarms', () => {
         Dimensions: [
           {
             Name: 'QueueName',
-            Value: { 'Fn::GetAtt': [logicalId(consumer.deadLetterQueue), 'QueueName'] },
+            Value: { 'Fn::GetAtt': [logicalId(consumer.deadLetterQueue!), 'QueueName'] },
           },
         ],
         Threshold: 0,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { repoRoot } from '../../infra/lib/bundling.js';
-import { PipelineStack } from '../../infra/lib/pipeline-stack.js';
+import { PipelineStack, type PipelineStackProps } from '../../infra/lib/pipeline-stack.js';
 import { readSettings } from '../../infra/lib/settings.js';
 
 const cdkJson = JSON.parse(readFileSync(join(repoRoot, 'cdk.json'), 'utf8')) as {
@@ -33,7 +33,11 @@ export interface Synthesised {
  * Builds the stack for `context`; bundles the functions with esbuild only when `bundle` is
  * set, since the other variants check the shape alone.
  */
-export const synthesise = (context: Record<string, string>, bundle = false): Synthesised => {
+export const synthesise = (
+  context: Record<string, string>,
+  bundle = false,
+  consumers?: PipelineStackProps['consumers'],
+): Synthesised => {
   const app = new App({
     context: {
       ...cdkJson.context,
@@ -45,6 +49,7 @@ export const synthesise = (context: Record<string, string>, bundle = false): Syn
   const standIns: string[] = [];
   const stack = new PipelineStack(app, 'PipelineTest', {
     settings,
+    ...(consumers ? { consumers } : {}),
     entryOf: (consumer) => {
       if (existsSync(join(repoRoot, consumer.handler))) return undefined;
       standIns.push(consumer.name);

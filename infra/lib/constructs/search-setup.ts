@@ -8,12 +8,19 @@ import { EnvVar } from '@pipeline/pipeline';
 import { searchTemplatesVersion } from '@pipeline/search';
 import { CustomResource, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { cdkBundlingOptions, repoRoot } from '../bundling.js';
+import { repoRoot } from '../bundling.js';
+import {
+  acknowledgeFunctionDefaults,
+  acknowledgeSynchronousInvocation,
+  adoptFunctionDefaults,
+  functionDefaults,
+  type LogLevel,
+} from '../function-defaults.js';
 import { acknowledgeWildcardResources } from '../nag.js';
 import type { SearchDomain } from './search-domain.js';
 import type { PipelineTable } from './table.js';
@@ -35,6 +42,8 @@ export interface SearchSetupProps {
   readonly table: PipelineTable;
   /** Retention of the two functions' log groups, in days. */
   readonly logRetentionDays: number;
+  /** Level of both functions' application logs. */
+  readonly logLevel: LogLevel;
   /**
    * Where the setup function runs: inside the domain's VPC when the domain is.
    * @default outside any VPC
@@ -82,23 +91,22 @@ export class SearchSetup extends Construct {
       actions: [...SEARCH_REBUILD_TABLE_ACTIONS],
       resourceArns: [props.table.table.tableArn],
     });
+    const defaults = functionDefaults({
+      serviceName: 'setup-search',
+      logGroup: handlerLogs,
+      logLevel: props.logLevel,
+    });
     this.function = new NodejsFunction(this, 'Function', {
+      ...defaults,
       description: 'Sets up the search templates, indices, aliases and writer role.',
       entry: join(repoRoot, 'functions/setup-search.ts'),
-      handler: 'handler',
-      projectRoot: repoRoot,
-      depsLockFilePath: join(repoRoot, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
       // A rebuild reads the whole table; Lambda allows no more.
       timeout: Duration.minutes(15),
       role,
-      logGroup: handlerLogs,
-      bundling: cdkBundlingOptions(),
       ...props.placement,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        ...defaults.environment,
         [EnvVar.openSearchUrl]: search.endpointUrl,
         [EnvVar.openSearchSigV4]: 'true',
         [EnvVar.openSearchService]: search.signingService,
@@ -131,15 +139,23 @@ export class SearchSetup extends Construct {
     });
     this.resource.node.addDependency(domain);
 
+    const framework = provider.node.findChild('framework-onEvent') as lambda.Function;
+    adoptFunctionDefaults(framework, props.logLevel);
     acknowledgeWildcardResources(
       frameworkRole,
       [`${this.function.functionArn}:*`],
       'The provider framework may invoke any version of the one setup function, which is what Lambda names with :*.',
     );
-    Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions-L1',
+    acknowledgeFunctionDefaults(this.function, role);
+    acknowledgeSynchronousInvocation(
+      this.function,
+      'the custom-resource provider, for CloudFormation,',
+    );
+    acknowledgeSynchronousInvocation(framework, 'CloudFormation, through the custom resource,');
+    Validations.of(framework).acknowledge({
+      id: 'Serverless-LambdaDefaultMemorySize',
       reason:
-        'Node.js 22 is the runtime the handlers are built and tested for; a runtime upgrade is a deliberate change, not a lint fix.',
+        "The provider framework is the CDK's own function; it only invokes the setup function and answers CloudFormation, which 128 MB serves.",
     });
   }
 }

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { type ConsumerDefinition, UNLIMITED } from '@pipeline/pipeline';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,21 +10,54 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { repoRoot } from '../bundling.js';
+import { InfraSettingError } from '../errors.js';
 import {
   acknowledgeFunctionDefaults,
   acknowledgeSynchronousInvocation,
   functionDefaults,
   type LogLevel,
 } from '../function-defaults.js';
-import { acknowledgeWildcardActions } from '../nag.js';
+import { acknowledgeWildcardActions, acknowledgeWildcardResources } from '../nag.js';
 import type { FunctionPlacement } from './network.js';
 
 // Longer than the stream's 24 h retention, so a DLQ'd batch's metadata outlives the records
 // it points at and the gap stays visible.
 const DLQ_RETENTION = Duration.days(14);
+
+/**
+ * An S3 on-failure destination granting only what Lambda needs, "s3:PutObject and
+ * s3:ListBucket" on the execution role (services-dynamodb-errors), where the CDK's
+ * `S3OnFailureDestination` grants read and write on the whole bucket.
+ */
+const onFailureBucket = (bucket: s3.IBucket): lambda.IEventSourceDlq => ({
+  bind: (_mapping, target) => {
+    bucket.encryptionKey?.grant(target, 'kms:GenerateDataKey', 'kms:Decrypt');
+    target.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+    );
+    target.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects(`${ON_FAILURE_PREFIX}*`)],
+      }),
+    );
+    if (target.role && Construct.isConstruct(target.role)) {
+      acknowledgeWildcardResources(
+        target.role,
+        [bucket.arnForObjects(`${ON_FAILURE_PREFIX}*`)],
+        'Lambda names each on-failure object by mapping, shard, date and a random id under aws/lambda/, so the grant names that prefix.',
+      );
+    }
+    return { destination: bucket.bucketArn };
+  },
+});
+
+/** Where Lambda writes every on-failure object. */
+const ON_FAILURE_PREFIX = 'aws/lambda/';
 
 /** Props of {@link StreamConsumerFunction}. */
 export interface StreamConsumerFunctionProps {
@@ -60,6 +93,11 @@ export interface StreamConsumerFunctionProps {
    */
   readonly destroyOnRemoval?: boolean;
   /**
+   * The S3 on-failure destination, for a definition whose `onFailure` is `bucket`.
+   * @default none; required for such a definition
+   */
+  readonly onFailureBucket?: s3.IBucket;
+  /**
    * Run the function inside a VPC: its subnets and security groups.
    * @default not in a VPC
    */
@@ -83,8 +121,11 @@ export class StreamConsumerFunction extends Construct {
   /** The function's own role; grants from `access` land here. */
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
-  /** Receives the metadata of every batch that ran out of retries or record age. */
-  readonly deadLetterQueue: sqs.Queue;
+  /**
+   * Receives the metadata of every batch that ran out of retries or record age; undefined
+   * when the definition's `onFailure` is `bucket`, whose destination is `onFailureBucket`.
+   */
+  readonly deadLetterQueue: sqs.Queue | undefined;
   readonly eventSource: DynamoEventSource;
 
   constructor(scope: Construct, id: string, props: StreamConsumerFunctionProps) {
@@ -120,14 +161,23 @@ export class StreamConsumerFunction extends Construct {
       environment: { ...defaults.environment, ...props.environment },
     });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: DLQ_RETENTION,
-      enforceSSL: true,
-      ...(props.encryptionKey
-        ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
-        : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
-      removalPolicy,
-    });
+    const toBucket = definition.onFailure === 'bucket';
+    if (toBucket && !props.onFailureBucket) {
+      throw new InfraSettingError(
+        'onFailure',
+        `${definition.name} sends failures to a bucket, but none was given`,
+      );
+    }
+    this.deadLetterQueue = toBucket
+      ? undefined
+      : new sqs.Queue(this, 'DeadLetterQueue', {
+          retentionPeriod: DLQ_RETENTION,
+          enforceSSL: true,
+          ...(props.encryptionKey
+            ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
+            : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
+          removalPolicy,
+        });
 
     this.eventSource = new DynamoEventSource(props.table, {
       startingPosition: lambda.StartingPosition[definition.startingPosition],
@@ -150,7 +200,12 @@ export class StreamConsumerFunction extends Construct {
             ),
           }
         : {}),
-      onFailure: new SqsDlq(this.deadLetterQueue),
+      // S3 destinations also keep the whole invocation payload, so a replay needs no stream.
+      onFailure: this.deadLetterQueue
+        ? new SqsDlq(this.deadLetterQueue)
+        : onFailureBucket(props.onFailureBucket!),
+      // Lambda's per-mapping event counts, from polled to dropped.
+      metricsConfig: { metrics: [lambda.MetricType.EVENT_COUNT] },
     });
     this.function.addEventSource(this.eventSource);
     if (definition.maxRecordAgeSeconds === UNLIMITED) {
@@ -166,13 +221,15 @@ export class StreamConsumerFunction extends Construct {
 
     const lastStop =
       "This queue is the event source mapping's on-failure destination, the last stop; its messages are replayed by an operator, not redriven.";
-    Validations.of(this.deadLetterQueue).acknowledge(
-      { id: 'AwsSolutions-SQS3', reason: lastStop },
-      { id: 'Serverless-SQSRedrivePolicy', reason: lastStop },
-    );
+    if (this.deadLetterQueue) {
+      Validations.of(this.deadLetterQueue).acknowledge(
+        { id: 'AwsSolutions-SQS3', reason: lastStop },
+        { id: 'Serverless-SQSRedrivePolicy', reason: lastStop },
+      );
+    }
     acknowledgeSynchronousInvocation(this.function, 'its event source mapping');
     acknowledgeFunctionDefaults(this.function, this.role, ['streamMapping', 'tracing']);
-    if (props.encryptionKey) {
+    if (props.encryptionKey && this.deadLetterQueue) {
       acknowledgeWildcardActions(
         this.role,
         ['kms:GenerateDataKey*', 'kms:ReEncrypt*'],
@@ -194,10 +251,22 @@ export class StreamConsumerFunction extends Construct {
     });
   }
 
-  /** Batches waiting in the on-failure queue. */
-  metricDeadLetters(): cloudwatch.Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-      statistic: 'Maximum',
+  /**
+   * Batches waiting in the on-failure queue; for an S3 destination, which has no depth, the
+   * records Lambda delivered to it per minute.
+   */
+  metricDeadLetters(): cloudwatch.IMetric {
+    if (this.deadLetterQueue) {
+      return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        statistic: 'Maximum',
+        period: Duration.minutes(1),
+      });
+    }
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Lambda',
+      metricName: 'OnFailureDestinationDeliveredEventCount',
+      dimensionsMap: { EventSourceMappingUUID: this.eventSource.eventSourceMappingId },
+      statistic: 'Sum',
       period: Duration.minutes(1),
     });
   }
