@@ -6,13 +6,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { consumerNamed } from '@pipeline/pipeline';
 import { runConsumers } from '@pipeline/streams';
+import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { handler as archiveExpired } from './archive-expired.js';
 import { handler as updateAggregates } from './update-aggregates.js';
 
 const logger = new Logger({ serviceName: 'aggregates-and-archive' });
 
-/** Applies one stream batch to the aggregates and the archive; reports unapplied records for retry. */
-export const handler = runConsumers(
+const runBoth = runConsumers(
   [
     { definition: consumerNamed('update-aggregates'), handler: updateAggregates },
     { definition: consumerNamed('archive-expired'), handler: archiveExpired },
@@ -25,3 +25,9 @@ export const handler = runConsumers(
       }),
   },
 );
+
+/** Applies one stream batch to the aggregates and the archive; reports unapplied records for retry. */
+export const handler = async (event: DynamoDBStreamEvent, context?: Context) => {
+  if (context) logger.addContext(context);
+  return runBoth(event, context);
+};

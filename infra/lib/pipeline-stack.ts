@@ -147,23 +147,7 @@ export class PipelineStack extends Stack {
           })
         : undefined;
 
-    this.searchSetup = this.search?.domain
-      ? new SearchSetup(this, 'SearchSetup', {
-          search: this.search,
-          writers: searchWriters.map((consumer) => consumer.role),
-          table: this.mainTable,
-          logRetentionDays: settings.logRetentionDays,
-          logLevel: settings.logLevel,
-          destroyOnRemoval: !production,
-          ...placement,
-        })
-      : undefined;
-    // The writers start reading the stream once the aliases exist, never before.
-    for (const writer of searchWriters)
-      if (this.searchSetup) writer.function.node.addDependency(this.searchSetup.resource);
-
-    for (const consumer of this.consumers) this.grantAccess(consumer);
-
+    // Before the setup, which maps the API's role to the search reader role.
     this.httpApi =
       settings.httpApi && this.search
         ? new PipelineHttpApi(this, 'HttpApi', {
@@ -180,6 +164,25 @@ export class PipelineStack extends Stack {
             ...placement,
           })
         : undefined;
+
+    this.searchSetup = this.search?.domain
+      ? new SearchSetup(this, 'SearchSetup', {
+          search: this.search,
+          writers: searchWriters.map((consumer) => consumer.role),
+          ...(this.httpApi ? { readers: [this.httpApi.role] } : {}),
+          table: this.mainTable,
+          logRetentionDays: settings.logRetentionDays,
+          logLevel: settings.logLevel,
+          destroyOnRemoval: !production,
+          ...placement,
+        })
+      : undefined;
+    // The writers start reading the stream once the aliases exist, never before.
+    for (const writer of searchWriters)
+      if (this.searchSetup) writer.function.node.addDependency(this.searchSetup.resource);
+
+    for (const consumer of this.consumers) this.grantAccess(consumer);
+
     if (this.network) {
       const attached = [...this.consumers, this.httpApi, this.searchSetup].flatMap((owner) =>
         owner ? [owner.function] : [],

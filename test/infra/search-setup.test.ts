@@ -52,7 +52,7 @@ describe('search setup on a development stack', () => {
   const masterId = logicalId(stack.search!.masterUser as IConstruct);
   const writers = writersOf(stack);
 
-  it('runs a custom resource after the domain, carrying the template version, replicas and writers', () => {
+  it('runs a custom resource after the domain, carrying the template version, replicas, writers and the API as reader', () => {
     const resources = template.findResources('Custom::SearchSetup');
     expect(Object.keys(resources)).toEqual([logicalId(setup.resource)]);
     const resource = Object.values(resources)[0]!;
@@ -64,6 +64,8 @@ describe('search setup on a development stack', () => {
       WriterRoleArns: writers.map((writer) => ({
         'Fn::GetAtt': [logicalId(writer.role), 'Arn'],
       })),
+      // The deployed HTTP API searches as the FGAC reader role.
+      ReaderRoleArns: [{ 'Fn::GetAtt': [logicalId(stack.httpApi!.role), 'Arn'] }],
     });
     expect(resource.DeletionPolicy).toBe('Delete');
   });

@@ -38,6 +38,11 @@ export interface SearchSetupProps {
   readonly search: SearchDomain;
   /** The roles of the functions that write documents; mapped to the writer role in FGAC. */
   readonly writers: readonly iam.IRole[];
+  /**
+   * The roles of the services that search (the HTTP API); mapped to the reader role.
+   * @default none
+   */
+  readonly readers?: readonly iam.IRole[];
   /** The table a rebuild reads documents back from. */
   readonly table: PipelineTable;
   /** Retention of the two functions' log groups, in days. */
@@ -135,6 +140,7 @@ export class SearchSetup extends Construct {
         Replicas: String(search.replicas),
         TemplateVersion: searchTemplatesVersion({ replicas: search.replicas }),
         WriterRoleArns: props.writers.map((writer) => writer.roleArn),
+        ReaderRoleArns: (props.readers ?? []).map((reader) => reader.roleArn),
       },
     });
     this.resource.node.addDependency(domain);

@@ -99,6 +99,41 @@ export const buildSearchWriterSecurity = (options: {
   };
 };
 
+/** The FGAC role the search readers (the HTTP API) are mapped to. */
+export const SEARCH_READER_ROLE = 'pipeline-search-reader';
+
+/** Everything the query library calls: `_search` through the read aliases, nothing else. */
+export const SEARCH_READER_PERMISSIONS = { index: ['indices:data/read/search'] } as const;
+
+/**
+ * Builds the reader role (search on the read aliases' index families under `prefix`) and its
+ * mapping to the readers' IAM role ARNs, in the shape of {@link buildSearchWriterSecurity}.
+ *
+ * @example
+ * buildSearchReaderSecurity({ backendRoles: ['arn:aws:iam::123456789012:role/api'] }).role.cluster_permissions
+ * // []
+ */
+export const buildSearchReaderSecurity = (options: {
+  readonly backendRoles: readonly string[];
+  readonly prefix?: string;
+}): SearchWriterSecurity => {
+  const names = searchIndexNames(options.prefix);
+  return {
+    roleName: `${options.prefix ?? ''}${SEARCH_READER_ROLE}`,
+    role: {
+      description: 'Services that search orders and users, such as the HTTP API.',
+      cluster_permissions: [],
+      index_permissions: [
+        {
+          index_patterns: [`${names.orders.read}*`, `${names.users.read}*`],
+          allowed_actions: [...SEARCH_READER_PERMISSIONS.index],
+        },
+      ],
+    },
+    mapping: { backend_roles: [...options.backendRoles], hosts: [], users: [] },
+  };
+};
+
 /** What the setup did to one document kind. */
 export const KindSetup = {
   /** No read alias existed: the first versioned index was created with both aliases. */
@@ -127,6 +162,8 @@ export interface SearchSetupResult {
 export interface SetupSearchOptions extends EnsureSearchIndicesOptions {
   /** IAM role ARNs of the functions that write documents, mapped to {@link SEARCH_WRITER_ROLE}. */
   readonly writerRoleArns?: readonly string[];
+  /** IAM role ARNs of the services that search, mapped to {@link SEARCH_READER_ROLE}. */
+  readonly readerRoleArns?: readonly string[];
   /**
    * Where to rebuild from when a change cannot be applied in place (a field's type, the
    * shard count): {@link backfill} reindexes the table into new indices and switches the
@@ -273,17 +310,19 @@ export const setupSearch = async (
 
   let security: SearchSetupResult['security'] = 'noSecurityPlugin';
   if (await hasSecurityPlugin(client)) {
-    const documents = buildSearchWriterSecurity({
-      backendRoles: options.writerRoleArns ?? [],
-      ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
-    });
+    const prefix = options.prefix === undefined ? {} : { prefix: options.prefix };
     const api = '/_plugins/_security/api';
-    await putSecurityDocument(client, `${api}/roles/${documents.roleName}`, documents.role);
-    await putSecurityDocument(
-      client,
-      `${api}/rolesmapping/${documents.roleName}`,
-      documents.mapping,
-    );
+    for (const documents of [
+      buildSearchWriterSecurity({ backendRoles: options.writerRoleArns ?? [], ...prefix }),
+      buildSearchReaderSecurity({ backendRoles: options.readerRoleArns ?? [], ...prefix }),
+    ]) {
+      await putSecurityDocument(client, `${api}/roles/${documents.roleName}`, documents.role);
+      await putSecurityDocument(
+        client,
+        `${api}/rolesmapping/${documents.roleName}`,
+        documents.mapping,
+      );
+    }
     security = 'applied';
   }
   return { templateVersion: searchTemplatesVersion(options), kinds, security };
@@ -298,6 +337,7 @@ export interface SearchSetupProperties {
   /** {@link searchTemplatesVersion} at synth time; a change makes CloudFormation send an update. */
   readonly TemplateVersion: string;
   readonly WriterRoleArns?: readonly string[];
+  readonly ReaderRoleArns?: readonly string[];
 }
 
 /**
@@ -305,10 +345,10 @@ export interface SearchSetupProperties {
  *
  * @example
  * parseSearchSetupProperties({ Replicas: '0', TemplateVersion: 'ab12', WriterRoleArns: [] })
- * // { prefix: '', replicas: 0, writerRoleArns: [] }
+ * // { prefix: '', replicas: 0, writerRoleArns: [], readerRoleArns: [] }
  */
 export const parseSearchSetupProperties = (properties: Record<string, unknown>) => {
-  const { Prefix = '', Replicas, WriterRoleArns = [] } = properties;
+  const { Prefix = '', Replicas, WriterRoleArns = [], ReaderRoleArns = [] } = properties;
   if (typeof Replicas !== 'string' || !/^\d$/.test(Replicas)) {
     throw new SearchSetupError(
       'invalidProperty',
@@ -318,19 +358,23 @@ export const parseSearchSetupProperties = (properties: Record<string, unknown>) 
   if (typeof Prefix !== 'string') {
     throw new SearchSetupError('invalidProperty', `Prefix must be a string`);
   }
-  if (
-    !Array.isArray(WriterRoleArns) ||
-    !WriterRoleArns.every((arn) => typeof arn === 'string' && /^arn:[a-z-]+:iam::/.test(arn))
-  ) {
-    throw new SearchSetupError(
-      'invalidProperty',
-      `WriterRoleArns must be IAM ARNs, got ${JSON.stringify(WriterRoleArns)}`,
-    );
-  }
+  const roleArns = (name: string, value: unknown): string[] => {
+    if (
+      !Array.isArray(value) ||
+      !value.every((arn) => typeof arn === 'string' && /^arn:[a-z-]+:iam::/.test(arn))
+    ) {
+      throw new SearchSetupError(
+        'invalidProperty',
+        `${name} must be IAM ARNs, got ${JSON.stringify(value)}`,
+      );
+    }
+    return value as string[];
+  };
   return {
     prefix: Prefix,
     replicas: Number(Replicas),
-    writerRoleArns: WriterRoleArns as string[],
+    writerRoleArns: roleArns('WriterRoleArns', WriterRoleArns),
+    readerRoleArns: roleArns('ReaderRoleArns', ReaderRoleArns),
   };
 };
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildIndexTemplate,
+  buildSearchReaderSecurity,
   buildSearchWriterSecurity,
   parseSearchSetupProperties,
   SearchSetupError,
@@ -9,6 +10,29 @@ import {
   searchTemplatesVersion,
   templateVersionOf,
 } from '../src/index.js';
+
+describe('buildSearchReaderSecurity', () => {
+  it('grants search on both index families, and nothing else', () => {
+    const security = buildSearchReaderSecurity({
+      backendRoles: ['arn:aws:iam::123456789012:role/api'],
+      prefix: 'dev-',
+    });
+    expect(security).toEqual({
+      roleName: 'dev-pipeline-search-reader',
+      role: {
+        description: 'Services that search orders and users, such as the HTTP API.',
+        cluster_permissions: [],
+        index_permissions: [
+          {
+            index_patterns: ['dev-orders*', 'dev-users*'],
+            allowed_actions: ['indices:data/read/search'],
+          },
+        ],
+      },
+      mapping: { backend_roles: ['arn:aws:iam::123456789012:role/api'], hosts: [], users: [] },
+    });
+  });
+});
 
 describe('buildSearchWriterSecurity', () => {
   it('grants bulk index writes and realtime gets on both index families, and nothing else', () => {
@@ -99,11 +123,13 @@ describe('parseSearchSetupProperties', () => {
         Replicas: '1',
         TemplateVersion: 'ab',
         WriterRoleArns: ['arn:aws:iam::123456789012:role/sync-search'],
+        ReaderRoleArns: ['arn:aws:iam::123456789012:role/api'],
       }),
     ).toEqual({
       prefix: '',
       replicas: 1,
       writerRoleArns: ['arn:aws:iam::123456789012:role/sync-search'],
+      readerRoleArns: ['arn:aws:iam::123456789012:role/api'],
     });
   });
 
