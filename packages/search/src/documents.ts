@@ -23,6 +23,11 @@
  *   from the user's REMOVE in the same batch, the users index, or the order's own document.
  *   That is max(U', C − 1) + 1 for the profile's last rev U'; with D unknown, C alone still
  *   hides the name unless the customer changed it after ordering (U' ≥ C).
+ *   What the index says of the customer only bounds D from below when it was read BEFORE
+ *   the read that found the profile gone, so the projection reads the profile again after
+ *   the index. Otherwise an order document that carries the name of a profile RE-CREATED
+ *   meanwhile (rev R, written by another lane) would yield "D ≥ R + 1" and outrank every
+ *   projection of the new profile, leaving its name out for good.
  * The clamp is at C − 1 so that a rename in the very millisecond of the order's creation
  * (rev C) still counts.
  * Why a sum and not max(H, I, U): the reads behind one projection are not one snapshot, and
@@ -37,6 +42,11 @@
  * - a user delete raises u above every U a projection ever used (U ≤ D − 1), so the
  *   re-projection without the customer's name and email wins: personal data does not
  *   survive a user delete in search;
+ * - a profile created again after a delete outranks its earlier life: it is stamped from the
+ *   clock of a write made after the delete, a later millisecond than the deleted profile's last write (see
+ *   packages/store/src/rev.ts; writers' clocks must agree that far, as they must for every
+ *   rev), so its U is above that incarnation's D, and the newest profile wins over every
+ *   projection that saw an earlier one or saw it gone;
  * - the clamp orders the id's incarnations by time whoever the customer is: every
  *   version of an earlier incarnation (its writes all in milliseconds before C₂) is below
  *   3·C₂ − 1, and every version of the next one is at least H₂ + I₂ + C₂ − 1 ≥ 3·C₂ − 1.

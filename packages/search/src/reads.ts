@@ -119,7 +119,8 @@ const getIndexed = async (
  * else the order's own document (a lower bound: the user component it was written with,
  * plus one if it still carries the customer's name). `undefined` when nothing is known; the
  * version then falls back to C, which is enough unless the customer changed their name
- * or email after placing the order.
+ * or email after placing the order. The two documents bound D only if the profile is
+ * still found gone by a read made after them: {@link projectOrders} reads it again.
  *
  * @example
  * deletedUserVersionOf({ removedRev: 7 }, undefined, undefined) // 8
@@ -157,7 +158,7 @@ export const deletedUserVersionOf = (
  * no longer the id's current incarnation re-projects the current one instead. For a
  * customer whose profile is gone, their deleted-marker version is read back from the
  * index (`search`), one realtime GET per such customer (and per order of theirs when the
- * marker has been purged).
+ * marker has been purged), and their profile is read once more after those GETs.
  *
  * @example
  * const { writes, failures } = await projectOrders(plan.orders, plan.customers, { dynamodb, tableName, search });
@@ -331,6 +332,22 @@ export const projectOrders = async (
         failures.set(orderId, error);
       }
     });
+    // Read the profiles again, after the index. What the index says of a customer (their
+    // marker, or an order document with their name at rev R) is a lower bound of the
+    // deleted-marker version D only for an absence seen after it: the name may come from a
+    // profile re-created since the first read, whose projections must win. A profile still
+    // absent now was deleted after every profile the index showed, so D > R; a profile
+    // there now is the newest, and is projected as such.
+    const again = new Map<string, ItemKey>();
+    for (const userId of users) {
+      const key = keys.user(userId);
+      again.set(keyString(key), key);
+    }
+    const failOrphans = (error: unknown) => {
+      for (const orderId of orphans) if (!failures.has(orderId)) failures.set(orderId, error);
+    };
+    for (const item of await batchGet(again, failOrphans))
+      if (item.SK === 'PROFILE' && typeof item.userId === 'string') profiles.set(item.userId, item);
   }
 
   for (const orderId of known.keys()) {
