@@ -6,7 +6,14 @@ import {
   TransactionCanceledException,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
+import {
+  backoffDelayMs,
+  retry,
+  retryPolicy,
+  type RetryPolicy as SharedRetryPolicy,
+} from '@pipeline/pipeline';
 import { EMPTY } from './cells.js';
+import { UnprocessedItemsError } from './errors.js';
 import { generationPointerKey, stateKey } from './keys.js';
 import { type BatchPlan, type PlanSkips, planBatch, type SourceChange } from './plan.js';
 import { buildTransactions } from './transactions.js';
@@ -49,28 +56,18 @@ export const readGeneration = async (
   return Item?.generation?.N === undefined ? 0 : Number(Item.generation.N);
 };
 
-/** Inputs of the retry policy: capped exponential backoff with full jitter. */
-export interface RetryPolicy {
-  /** Attempts per item, first included. @default 6 */
-  readonly maxAttempts?: number;
-  /** @default 25 */
-  readonly baseDelayMs?: number;
-  /** @default 1000 */
-  readonly maxDelayMs?: number;
-  /** @default setTimeout */
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** @default Math.random */
-  readonly random?: () => number;
-}
+/**
+ * How the aggregates retry: the shared policy of `@pipeline/pipeline` with this package's
+ * defaults, {@link AGGREGATES_RETRY_DEFAULTS}.
+ */
+export type RetryPolicy = SharedRetryPolicy;
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** The delay before attempt `attempt` (1-based retries): random in [0, min(cap, base·2^attempt)). */
-export const backoffDelay = (attempt: number, policy: RetryPolicy = {}): number =>
-  Math.floor(
-    (policy.random ?? Math.random)() *
-      Math.min(policy.maxDelayMs ?? 1000, (policy.baseDelayMs ?? 25) * 2 ** attempt),
-  );
+/** The aggregates' retry defaults: 6 attempts, delays from [0, 50 ms) doubling up to 1 s. */
+export const AGGREGATES_RETRY_DEFAULTS = {
+  maxAttempts: 6,
+  baseDelayMs: 50,
+  maxDelayMs: 1000,
+} as const satisfies RetryPolicy;
 
 /** Reads the state items of some sources, strongly consistent, 100 keys per request. */
 export const readStates = async (
@@ -90,19 +87,26 @@ export const readStates = async (
   const states = new Map<string, ItemState>();
   for (let start = 0; start < keys.length; start += 100) {
     let pending: Record<string, AttributeValue>[] = keys.slice(start, start + 100);
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 0) await (policy.sleep ?? defaultSleep)(backoffDelay(attempt, policy));
-      const result = await client.send(
-        new BatchGetItemCommand({
-          RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } },
-        }),
-      );
-      for (const item of result.Responses?.[tableName] ?? []) {
-        const itemKey = byStateKey.get(`${item.PK?.S}\u0000${item.SK?.S}`);
-        if (itemKey !== undefined) states.set(itemKey, parseStateItem(item));
-      }
-      pending = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
-    }
+    await retry(
+      async () => {
+        const result = await client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+        );
+        for (const item of result.Responses?.[tableName] ?? []) {
+          const itemKey = byStateKey.get(`${item.PK?.S}\u0000${item.SK?.S}`);
+          if (itemKey !== undefined) states.set(itemKey, parseStateItem(item));
+        }
+        pending = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
+        if (pending.length > 0) throw new UnprocessedItemsError('BatchGetItem', pending.length);
+      },
+      {
+        ...AGGREGATES_RETRY_DEFAULTS,
+        ...policy,
+        retryable: (error) => error instanceof UnprocessedItemsError,
+      },
+    );
   }
   return states;
 };
@@ -178,7 +182,7 @@ export const applyChanges = async (
   changes: readonly SourceChange[],
   options: ApplyOptions,
 ): Promise<ApplyResult> => {
-  const maxAttempts = options.maxAttempts ?? 6;
+  const policy = retryPolicy({ ...AGGREGATES_RETRY_DEFAULTS, ...options });
   const sources = new Set<string>(options.declarations.map((declaration) => declaration.source));
   const relevant = changes.filter((change) => sources.has(change.entityType));
   const seed = changes[0]?.sequenceNumber ?? '';
@@ -191,7 +195,7 @@ export const applyChanges = async (
   let pending = relevant;
   let lastError = new Map<string, unknown>();
   for (let attempt = 0; pending.length > 0; attempt++) {
-    if (attempt >= maxAttempts) {
+    if (attempt >= policy.maxAttempts) {
       for (const change of pending) {
         failures.push({
           sequenceNumber: change.sequenceNumber,
@@ -200,7 +204,7 @@ export const applyChanges = async (
       }
       break;
     }
-    if (attempt > 0) await (options.sleep ?? defaultSleep)(backoffDelay(attempt, options));
+    if (attempt > 0) await policy.sleep(backoffDelayMs(attempt, policy));
     attempts++;
     const retry = new Set<string>();
     lastError = new Map();

@@ -57,3 +57,15 @@ export class GenerationSwitchError extends AggregatesError {
     this.expected = expected;
   }
 }
+
+/** A batch request still left items or keys unprocessed; retried until the attempts run out. */
+export class UnprocessedItemsError extends AggregatesError {
+  readonly operation: 'BatchGetItem' | 'BatchWriteItem';
+  readonly unprocessed: number;
+  constructor(operation: 'BatchGetItem' | 'BatchWriteItem', unprocessed: number) {
+    super('aggregates.unprocessed', `${operation} left ${unprocessed} unprocessed`);
+    this.name = 'UnprocessedItemsError';
+    this.operation = operation;
+    this.unprocessed = unprocessed;
+  }
+}

@@ -21,9 +21,16 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type DynamoDbSender, parseStateItem, readGeneration } from './apply.js';
+import { retry } from '@pipeline/pipeline';
+import {
+  AGGREGATES_RETRY_DEFAULTS,
+  type DynamoDbSender,
+  parseStateItem,
+  type RetryPolicy,
+  readGeneration,
+} from './apply.js';
 import { addInto, parseCellId } from './cells.js';
-import { GenerationSwitchError, InvalidSourceImageError } from './errors.js';
+import { GenerationSwitchError, InvalidSourceImageError, UnprocessedItemsError } from './errors.js';
 import {
   counterKey,
   generationPointerKey,
@@ -265,23 +272,31 @@ export const verify = async (options: MaintenanceOptions): Promise<Verification>
   };
 };
 
-const writeAll = async (
+/** Puts items 25 per BatchWriteItem, retrying unprocessed ones until the attempts run out. */
+export const writeAll = async (
   client: DynamoDbSender,
   tableName: string,
   items: Record<string, AttributeValue>[],
-) => {
+  policy: RetryPolicy = {},
+): Promise<void> => {
   for (let start = 0; start < items.length; start += 25) {
     let requests: WriteRequest[] = items
       .slice(start, start + 25)
       .map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 0; requests.length > 0; attempt++) {
-      if (attempt > 0)
-        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-      const result = await client.send(
-        new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }),
-      );
-      requests = result.UnprocessedItems?.[tableName] ?? [];
-    }
+    await retry(
+      async () => {
+        const result = await client.send(
+          new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }),
+        );
+        requests = result.UnprocessedItems?.[tableName] ?? [];
+        if (requests.length > 0) throw new UnprocessedItemsError('BatchWriteItem', requests.length);
+      },
+      {
+        ...AGGREGATES_RETRY_DEFAULTS,
+        ...policy,
+        retryable: (error) => error instanceof UnprocessedItemsError,
+      },
+    );
   }
 };
 

@@ -2,6 +2,7 @@ export * from './bundling.js';
 export * from './definition.js';
 export * from './env.js';
 export * from './errors.js';
+export * from './retry.js';
 export * from './runtime-config.js';
 export * from './ttl.js';
 export * from './types.js';

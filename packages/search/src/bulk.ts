@@ -1,4 +1,5 @@
 import type { Client } from '@opensearch-project/opensearch';
+import { backoffDelayMs } from '@pipeline/pipeline';
 import { BulkItemError, SearchRequestError } from './errors.js';
 
 /** One external-versioned index operation of a `_bulk` request. */
@@ -106,7 +107,7 @@ const sleeper = (ms: number) => new Promise<void>((resolve) => setTimeout(resolv
 /**
  * Sends operations as `_bulk` requests of at most `maxBulkBytes`, one request per chunk.
  * 2xx and 409 items are done; 429 and 5xx items (or a whole request failing that way) are
- * retried with exponential backoff and jitter while the deadline allows; a 413 splits its
+ * retried with the shared capped backoff and full jitter while the deadline allows; a 413 splits its
  * request in two; anything else fails for good. Returns the failures by position so the
  * caller can map them back to the records that produced them.
  *
@@ -191,11 +192,11 @@ export const sendBulk = async (
       retry.push(...(await sendChunk(chunk.map((k) => pending[k]!))));
     }
     if (retry.length === 0) break;
-    const ceiling = Math.min(
-      options.maxDelayMs ?? 5000,
-      (options.baseDelayMs ?? 100) * 2 ** (attempt - 1),
-    );
-    const delay = ceiling / 2 + (random() * ceiling) / 2;
+    const delay = backoffDelayMs(attempt, {
+      baseDelayMs: options.baseDelayMs ?? 100,
+      maxDelayMs: options.maxDelayMs ?? 5000,
+      random,
+    });
     // What is left stays in `failures` and goes back to the stream to be redelivered.
     if (now() + delay >= deadline) break;
     await sleep(delay);

@@ -1,18 +1,12 @@
 /** Retrying the unprocessed part of batch requests, shared by batch reads and writes. */
 
-/** How unprocessed items are retried. */
-export interface RetryOptions {
-  /** Sends per chunk, the first included. @default 8 */
-  readonly maxAttempts?: number;
-  /** Ceiling of the first retry's delay. @default 50 */
-  readonly baseDelayMs?: number;
-  /** Cap on any delay. @default 2000 */
-  readonly maxDelayMs?: number;
-  /** Source of jitter in [0, 1). @default Math.random */
-  readonly random?: () => number;
-  /** How to wait; tests pass one that does not. */
-  readonly sleep?: (ms: number) => Promise<void>;
-}
+import type { RetryPolicy } from '@pipeline/pipeline';
+
+/**
+ * How unprocessed items are retried: the shared policy, here with 8 attempts and delays
+ * from a ceiling of 50 ms doubling up to 2 s by default.
+ */
+export type RetryOptions = RetryPolicy;
 
 /**
  * Splits a list into chunks of at most `size`.
@@ -28,25 +22,8 @@ export const chunk = <T>(items: readonly T[], size: number): T[][] => {
   return chunks;
 };
 
-/**
- * The delay before retry number `attempt` (1 for the first retry): "full jitter", a
- * random time up to an exponentially growing ceiling that is capped, so that clients
- * throttled together do not retry together.
- *
- * @example
- * backoffDelayMs(3, { baseDelayMs: 50, maxDelayMs: 2000, random: () => 0.5 }) // 100
- */
-export const backoffDelayMs = (
-  attempt: number,
-  options: {
-    readonly baseDelayMs: number;
-    readonly maxDelayMs: number;
-    readonly random: () => number;
-  },
-): number => {
-  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-  return Math.floor(options.random() * ceiling);
-};
+/** The delay before retry number `attempt`: the shared capped backoff with full jitter. */
+export { backoffDelayMs } from '@pipeline/pipeline';
 
 /** Waits `ms` milliseconds. */
 export const defaultSleep = (ms: number): Promise<void> =>

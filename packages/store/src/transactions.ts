@@ -6,6 +6,7 @@ import {
   type TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { backoffDelayMs } from '@pipeline/pipeline';
 import { TransactionConflictError } from './errors.js';
 
 /** Why one action of a cancelled transaction failed, with the item as it was when DynamoDB returned it. */
@@ -61,7 +62,7 @@ export const sendTransaction = async (
         reasons.every((reason) => reason.code === 'TransactionConflict' || reason.code === 'None');
       if (!conflictOnly) throw error;
       if (attempt >= maxAttempts) throw new TransactionConflictError(attempt, { cause: error });
-      await sleep(Math.floor(Math.random() * 20 * 2 ** attempt));
+      await sleep(backoffDelayMs(attempt, { baseDelayMs: 40, maxDelayMs: 2000 }));
     }
   }
 };
