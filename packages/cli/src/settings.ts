@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import type { LocalStackSettings } from '@pipeline/local';
 import { EnvVar } from '@pipeline/pipeline';
+import { parseCommandArgs } from './args.js';
 
 /**
  * Every setting of the local pipeline, in one place: the flag, the environment variable
@@ -75,26 +75,31 @@ export type LocalSettingName = keyof typeof localSettings;
 /** Resolved local settings: flag, then environment, then default. */
 export type ResolvedLocalSettings = Record<LocalSettingName, string>;
 
-/** Reads the local settings from flags and the environment. */
+/** The flags of {@link localSettings}, as `node:util` parseArgs options. */
+export const localSettingOptions = Object.fromEntries(
+  Object.values(localSettings).map((setting) => [setting.flag, { type: 'string' as const }]),
+) as Record<(typeof localSettings)[LocalSettingName]['flag'], { type: 'string' }>;
+
+/**
+ * Reads the local settings from flags and the environment; an unknown flag throws
+ * {@link UsageError} naming it.
+ *
+ * @example
+ * const { settings } = resolveLocalSettings(['--port', '0']);
+ */
 export const resolveLocalSettings = (
   args: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
-): { settings: ResolvedLocalSettings; rest: string[] } => {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: false,
-    options: Object.fromEntries(
-      Object.values(localSettings).map((setting) => [setting.flag, { type: 'string' as const }]),
-    ),
-  });
+): { settings: ResolvedLocalSettings } => {
+  const { values } = parseCommandArgs(args, localSettingOptions);
+  const flags: Record<string, string | boolean | undefined> = values;
   const settings = Object.fromEntries(
     Object.entries(localSettings).map(([name, setting]) => {
-      const flag = values[setting.flag];
+      const flag = flags[setting.flag];
       return [name, typeof flag === 'string' ? flag : (env[setting.env] ?? setting.default)];
     }),
   ) as ResolvedLocalSettings;
-  return { settings, rest: positionals };
+  return { settings };
 };
 
 /** The settings the local engines take. */

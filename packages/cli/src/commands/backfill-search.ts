@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Client } from '@opensearch-project/opensearch';
 import { localAwsClientConfig } from '@pipeline/local';
 import { EnvVar, openSearchClientConfig } from '@pipeline/pipeline';
 import { backfill, createSearchClient } from '@pipeline/search';
+import { DATA_DIR_USAGE, notSetMessage, parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { createProgressBar } from '../progress.js';
 
@@ -14,9 +14,9 @@ export const SEARCH_ENV_USAGE = `Environment: ${EnvVar.openSearchUrl} (required)
 export const searchEnvironment = (env: NodeJS.ProcessEnv = process.env): Client | string =>
   env[EnvVar.openSearchUrl]
     ? createSearchClient(openSearchClientConfig(env))
-    : `${EnvVar.openSearchUrl} is not set`;
+    : notSetMessage(EnvVar.openSearchUrl, env);
 
-const usage = `Usage: backfill-search [--segments <n>] [--resume-file <path>] [--prefix <p>]
+const usage = `Usage: backfill-search [--segments <n>] [--resume-file <path>] [--prefix <p>] [--data-dir <dir>]
 
 Indexes every user and order of the main table into fresh search indices, then switches
 the read aliases to them. Live stream writes keep flowing during the run: the write
@@ -26,6 +26,7 @@ Rerun with the same --resume-file to continue an interrupted run.
   --segments <n>        parallel Scan segments, 1 to 64 (default 4)
   --resume-file <path>  where per-segment progress is kept (default .backfill-search.json)
   --prefix <p>          prefix of the aliases and indices (default none)
+${DATA_DIR_USAGE}
 
 ${SEARCH_ENV_USAGE}; ${EnvVar.tableName} (required), ${EnvVar.dynamodbEndpoint} (DynamoDB Local's URL)`;
 
@@ -40,14 +41,10 @@ export const backfillSearchCommand: Command = {
   summary: 'Index the whole table into fresh search indices and switch the aliases',
   usage,
   async run(args) {
-    const { values } = parseArgs({
-      args: [...args],
-      options: {
-        segments: { type: 'string' },
-        'resume-file': { type: 'string' },
-        prefix: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values } = parseCommandArgs(args, {
+      segments: { type: 'string' },
+      'resume-file': { type: 'string' },
+      prefix: { type: 'string' },
     });
     if (values.help) {
       console.log(usage);
@@ -60,7 +57,7 @@ export const backfillSearchCommand: Command = {
       !Number.isInteger(segments) || segments < 1 || segments > 64
         ? '--segments must be an integer from 1 to 64'
         : !tableName
-          ? `${EnvVar.tableName} is not set`
+          ? notSetMessage(EnvVar.tableName)
           : typeof search === 'string'
             ? search
             : undefined;

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { formatChaosReport, runChaos } from '@pipeline/chaos';
+import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 
 const usage = `Usage: npm run chaos -- [--seed <n>] [--ops <n>] [--ops-per-second <n>] [--ttl-wait <s>] [--json]
@@ -38,16 +38,12 @@ export const chaosCommand: Command = {
   summary: 'run the local pipeline under seeded faults and check its end-state invariants',
   usage,
   async run(args) {
-    const { values } = parseArgs({
-      args: [...args],
-      options: {
-        seed: { type: 'string' },
-        ops: { type: 'string' },
-        'ops-per-second': { type: 'string' },
-        'ttl-wait': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values } = parseCommandArgs(args, {
+      seed: { type: 'string' },
+      ops: { type: 'string' },
+      'ops-per-second': { type: 'string' },
+      'ttl-wait': { type: 'string' },
+      json: { type: 'boolean' },
     });
     if (values.help) {
       console.log(usage);

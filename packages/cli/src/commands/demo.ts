@@ -1,13 +1,13 @@
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mulberry32, zipfSampler } from '@pipeline/chaos';
 import { localAwsClientConfig } from '@pipeline/local';
 import { type OrderStatus, orderStatusTransitions } from '@pipeline/model';
 import { EnvVar } from '@pipeline/pipeline';
 import { createStore, type Store } from '@pipeline/store';
+import { parseCommandArgs, UsageError } from '../args.js';
 import type { Command } from '../command.js';
-import { readRuntimeFile } from '../runtime-file.js';
-import { resolveLocalSettings } from '../settings.js';
+import { type RuntimeFile, readRuntimeFile } from '../runtime-file.js';
+import { localSettings } from '../settings.js';
 
 /** The status an order moves to next: mostly along the happy path, sometimes cancelled. */
 export const nextStatus = (status: OrderStatus, random: () => number): OrderStatus | undefined => {
@@ -114,7 +114,24 @@ export interface DemoOptions {
   /** Called every `reportEveryMs` with the tally so far. */
   readonly onReport?: (tally: DemoTally) => void;
   readonly reportEveryMs?: number;
+  /**
+   * Finds the stack again when a request could not reach it (a restarted stack may listen
+   * on new ports): returns a restarted stack's endpoints, or `undefined` while there is none
+   * new. Asked at most every {@link REDISCOVER_EVERY_MS}.
+   */
+  readonly rediscover?: () => DemoEndpoints | undefined;
+  /** Called with the new API URL once a rediscovered stack is used. */
+  readonly onRediscovered?: (apiUrl: string) => void;
 }
+
+/** Where the demo sends its writes. */
+export interface DemoEndpoints {
+  readonly apiUrl: string;
+  readonly store?: Pick<Store, 'createSession'>;
+}
+
+/** How often the demo looks for a restarted stack while requests are refused. */
+export const REDISCOVER_EVERY_MS = 500;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -158,12 +175,26 @@ export const runDemo = async (options: DemoOptions): Promise<DemoTally> => {
   const openOrders = new Map<string, { status: OrderStatus; rev: number }>();
   let sequence = 0;
 
+  let endpoints: DemoEndpoints = {
+    apiUrl: options.apiUrl,
+    ...(options.store ? { store: options.store } : {}),
+  };
+  let lastRediscovery = 0;
+  // A refused request may mean the stack restarted elsewhere: look again, and go on there.
+  const rediscover = () => {
+    if (!options.rediscover || Date.now() - lastRediscovery < REDISCOVER_EVERY_MS) return;
+    lastRediscovery = Date.now();
+    const found = options.rediscover();
+    if (!found) return;
+    endpoints = found;
+    options.onRediscovered?.(found.apiUrl);
+  };
   const fail = (reason: string) => {
     tally.failures[reason] = (tally.failures[reason] ?? 0) + 1;
   };
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T | undefined> => {
     try {
-      const response = await fetch(`${options.apiUrl}${path}`, {
+      const response = await fetch(`${endpoints.apiUrl}${path}`, {
         method,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? null : JSON.stringify(body),
@@ -176,6 +207,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoTally> => {
       return answer;
     } catch (error) {
       fail(error instanceof Error ? error.name : 'error');
+      rediscover();
       return undefined;
     }
   };
@@ -256,9 +288,10 @@ export const runDemo = async (options: DemoOptions): Promise<DemoTally> => {
   };
   const createSession = async () => {
     const userId = pick(users);
-    if (!options.store || !userId) return viewProduct();
+    const { store } = endpoints;
+    if (!store || !userId) return viewProduct();
     try {
-      await options.store.createSession({
+      await store.createSession({
         sessionId: `s-${runId}-${++sequence}`,
         userId,
         ttlSeconds: minTtl + Math.floor(random() * (maxTtl - minTtl + 1)),
@@ -266,6 +299,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoTally> => {
       tally.sessions++;
     } catch (error) {
       fail(error instanceof Error ? error.name : 'error');
+      rediscover();
     }
   };
 
@@ -332,44 +366,66 @@ export const demoCommand: Command = {
     '  --duration   seconds to run; 0 runs until Ctrl-C (default 0)',
     '  --seed       repeat a run exactly (default random)',
     '  --api-url    the HTTP API (default: the one `npm start` recorded in its data directory)',
+    "  --data-dir   the running stack's data directory (default PIPELINE_DATA_DIR or .local)",
     '',
     'Sessions are written to the table directly (no route creates them) with 5 to 30 s',
     'TTLs, so their expiry reaches the archive within about a minute.',
   ].join('\n'),
   async run(args) {
-    const { values } = parseArgs({
-      args: [...args],
-      strict: false,
-      options: {
-        rate: { type: 'string' },
-        duration: { type: 'string' },
-        seed: { type: 'string' },
-        'api-url': { type: 'string' },
-      },
+    const { values } = parseCommandArgs(args, {
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      seed: { type: 'string' },
+      'api-url': { type: 'string' },
     });
-    const numberFlag = (name: string, fallback: number) => {
+    const numberFlag = (name: 'rate' | 'duration' | 'seed', fallback: number) => {
       const raw = values[name];
-      const value = typeof raw === 'string' ? Number(raw) : fallback;
-      if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a number ≥ 0`);
+      const value = raw === undefined ? fallback : Number(raw);
+      if (!Number.isFinite(value) || value < 0 || raw?.trim() === '')
+        throw new UsageError(`--${name} must be a number ≥ 0, not ${JSON.stringify(raw)}`, {
+          flag: `--${name}`,
+        });
       return value;
     };
     const rate = numberFlag('rate', 20);
-    if (rate <= 0) throw new Error('--rate must be above 0');
+    if (rate <= 0) throw new UsageError('--rate must be above 0', { flag: '--rate' });
     const durationSeconds = numberFlag('duration', 0);
-    const { settings } = resolveLocalSettings(args);
-    const runtime = readRuntimeFile(settings.dataDirectory);
+    const seed = values.seed === undefined ? undefined : numberFlag('seed', 0);
+    const dataDirectory =
+      values['data-dir'] ??
+      process.env[localSettings.dataDirectory.env] ??
+      localSettings.dataDirectory.default;
+    const runtime = dataDirectory ? readRuntimeFile(dataDirectory) : undefined;
     const apiUrl = typeof values['api-url'] === 'string' ? values['api-url'] : runtime?.apiUrl;
     if (!apiUrl) {
       console.error(
-        `no running pipeline found in ${settings.dataDirectory}/: start it with \`npm start\` first, or pass --api-url`,
+        dataDirectory
+          ? `no running pipeline found in ${dataDirectory}/: start it with \`npm start\` first, or pass --api-url`
+          : 'an in-memory stack (--data-dir "") records where it runs nowhere: pass --api-url',
       );
       return 1;
     }
-    const tableName = runtime?.environment[EnvVar.tableName];
-    const client = runtime
-      ? new DynamoDBClient(localAwsClientConfig(runtime.dynamodbEndpoint))
-      : undefined;
-    const store = client && tableName ? createStore({ tableName, client }) : undefined;
+    const clients: DynamoDBClient[] = [];
+    const storeOf = (found: RuntimeFile | undefined) => {
+      const tableName = found?.environment[EnvVar.tableName];
+      if (!found || !tableName) return undefined;
+      const client = new DynamoDBClient(localAwsClientConfig(found.dynamodbEndpoint));
+      clients.push(client);
+      return createStore({ tableName, client });
+    };
+    const store = storeOf(runtime);
+    // A URL given by hand stays; one read from the runtime file follows the stack's restarts.
+    let knownPid = runtime?.pid;
+    const rediscover =
+      values['api-url'] === undefined && dataDirectory
+        ? (): DemoEndpoints | undefined => {
+            const found = readRuntimeFile(dataDirectory);
+            if (!found?.apiUrl || found.pid === knownPid) return undefined;
+            knownPid = found.pid;
+            const foundStore = storeOf(found);
+            return { apiUrl: found.apiUrl, ...(foundStore ? { store: foundStore } : {}) };
+          }
+        : undefined;
     const controller = new AbortController();
     const stop = () => controller.abort();
     process.once('SIGINT', stop);
@@ -385,7 +441,9 @@ export const demoCommand: Command = {
         rate,
         durationSeconds,
         signal: controller.signal,
-        ...(typeof values.seed === 'string' ? { seed: Number(values.seed) } : {}),
+        ...(seed === undefined ? {} : { seed }),
+        ...(rediscover ? { rediscover } : {}),
+        onRediscovered: (url) => console.log(`the stack restarted: demo traffic → ${url}`),
         onReport: (progress) => console.log(describeTally(progress)),
       });
       console.log(`done: ${describeTally(tally)}`);
@@ -393,7 +451,7 @@ export const demoCommand: Command = {
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      client?.destroy();
+      for (const client of clients) client.destroy();
     }
   },
 };

@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type ArchiveQuery, readArchive } from '@pipeline/archive';
 import { EntityType } from '@pipeline/model';
 import { EnvVar, s3ClientConfig } from '@pipeline/pipeline';
+import { DATA_DIR_USAGE, notSetMessage, parseCommandArgs, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { createProgressBar } from '../progress.js';
 
@@ -14,7 +14,6 @@ export const ARCHIVE_SELECTION_OPTIONS = {
   pk: { type: 'string' },
   sk: { type: 'string' },
   'sk-begins-with': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** Usage lines of the selection flags. */
@@ -23,18 +22,11 @@ export const ARCHIVE_SELECTION_USAGE = `  --entity <type>        ${Object.values
   --to <YYYY-MM-DD>      last UTC day of removal (default: --from)
   --pk <PK>              only this partition key
   --sk <SK>              only this sort key
-  --sk-begins-with <s>   only sort keys starting with s`;
+  --sk-begins-with <s>   only sort keys starting with s
+${DATA_DIR_USAGE}`;
 
 /** Usage line of the archive's environment. */
 export const ARCHIVE_ENV_USAGE = `Environment: ${EnvVar.archiveBucket} (required), ${EnvVar.archivePrefix}, ${EnvVar.s3Endpoint} (the local archive's URL)`;
-
-/** A usage error: the command prints it with the usage and exits 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 /** The S3 client the archive commands use: path-style against a local endpoint when set. */
 export const archiveS3Client = (env: NodeJS.ProcessEnv = process.env): S3Client =>
@@ -54,7 +46,7 @@ export const archiveQueryFrom = (
   env: NodeJS.ProcessEnv = process.env,
 ): ArchiveQuery => {
   const bucket = env[EnvVar.archiveBucket];
-  if (!bucket) throw new UsageError(`${EnvVar.archiveBucket} is not set`);
+  if (!bucket) throw new UsageError(notSetMessage(EnvVar.archiveBucket, env));
   const entities: readonly string[] = Object.values(EntityType);
   if (!values.entity || !entities.includes(values.entity)) {
     throw new UsageError(`--entity must be one of ${entities.join(', ')}`);
@@ -84,14 +76,10 @@ export const listArchiveCommand: Command = {
   summary: 'List archived TTL expiries by entity and day range, with a count',
   usage,
   async run(args) {
-    let parsed: ReturnType<typeof parseArgs<{ options: typeof options; args: string[] }>>;
-    const options = { ...ARCHIVE_SELECTION_OPTIONS, json: { type: 'boolean' } } as const;
-    try {
-      parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
-    } catch (error) {
-      process.stderr.write(`${(error as Error).message}\n${usage}\n`);
-      return 2;
-    }
+    const parsed = parseCommandArgs(args, {
+      ...ARCHIVE_SELECTION_OPTIONS,
+      json: { type: 'boolean' },
+    });
     if (parsed.values.help) {
       process.stdout.write(`${usage}\n`);
       return 0;

@@ -1,12 +1,12 @@
-import { parseArgs } from 'node:util';
 import { DEFAULT_MARKER_HORIZON_MS, purgeDeletedMarkers } from '@pipeline/search';
+import { DATA_DIR_USAGE, parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { createProgressBar } from '../progress.js';
 import { SEARCH_ENV_USAGE, searchEnvironment } from './backfill-search.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
-const usage = `Usage: purge-search-markers [--older-than-days <n>] [--prefix <p>]
+const usage = `Usage: purge-search-markers [--older-than-days <n>] [--prefix <p>] [--data-dir <dir>]
 
 Deletes the deleted-marker documents whose deletion is older than the horizon. Markers
 keep late or replayed writes from bringing a deleted document back; past the stream's
@@ -14,6 +14,7 @@ keep late or replayed writes from bringing a deleted document back; past the str
 
   --older-than-days <n>  horizon in days, at least 1 (default ${DEFAULT_MARKER_HORIZON_MS / DAY_MS})
   --prefix <p>           prefix of the aliases (default none)
+${DATA_DIR_USAGE}
 
 ${SEARCH_ENV_USAGE}`;
 
@@ -28,13 +29,9 @@ export const purgeSearchMarkersCommand: Command = {
   summary: 'Delete deleted-marker documents older than a horizon (default 7 days)',
   usage,
   async run(args) {
-    const { values } = parseArgs({
-      args: [...args],
-      options: {
-        'older-than-days': { type: 'string' },
-        prefix: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    const { values } = parseCommandArgs(args, {
+      'older-than-days': { type: 'string' },
+      prefix: { type: 'string' },
     });
     if (values.help) {
       console.log(usage);

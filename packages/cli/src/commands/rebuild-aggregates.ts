@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { aggregates, type MaintenanceOptions, rebuild } from '@pipeline/aggregates';
 import { dynamoDbClientConfig, EnvVar } from '@pipeline/pipeline';
+import { DATA_DIR_USAGE, notSetMessage, parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { createProgressBar } from '../progress.js';
 
@@ -14,8 +14,8 @@ export const aggregatesEnvironment = (
 ): { tableName: string; aggregatesTableName: string; client: DynamoDBClient } | string => {
   const tableName = env[EnvVar.tableName];
   const aggregatesTableName = env[EnvVar.aggregatesTableName];
-  if (!tableName) return `${EnvVar.tableName} is not set`;
-  if (!aggregatesTableName) return `${EnvVar.aggregatesTableName} is not set`;
+  if (!tableName) return notSetMessage(EnvVar.tableName, env);
+  if (!aggregatesTableName) return notSetMessage(EnvVar.aggregatesTableName, env);
   const client = new DynamoDBClient(dynamoDbClientConfig(env));
   return { tableName, aggregatesTableName, client };
 };
@@ -36,10 +36,7 @@ export const runAggregatesScan = async (
   usage: string,
   scan: (options: MaintenanceOptions & { client: DynamoDBClient }) => Promise<() => number>,
 ): Promise<number> => {
-  const { values } = parseArgs({
-    args: [...args],
-    options: { segments: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  const { values } = parseCommandArgs(args, { segments: { type: 'string' } });
   if (values.help) {
     console.log(usage);
     return 0;
@@ -72,7 +69,7 @@ export const runAggregatesScan = async (
   }
 };
 
-const usage = `Usage: rebuild-aggregates [--segments <n>]
+const usage = `Usage: rebuild-aggregates [--segments <n>] [--data-dir <dir>]
 
 Recomputes every aggregate from the main table into a fresh generation, then switches
 readers and the consumer to it in one conditional write. Lifetime counts of items no
@@ -80,6 +77,7 @@ longer in the main table (expired views, deleted orders) are carried over.
 Pause the update-aggregates event source mapping while it runs.
 
   --segments <n>   parallel Scan segments of the main table, 1 to 64 (default 4)
+${DATA_DIR_USAGE}
 
 ${AGGREGATES_ENV_USAGE}`;
 

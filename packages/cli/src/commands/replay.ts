@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -15,6 +14,7 @@ import {
 } from '@pipeline/local';
 import { mainTable } from '@pipeline/model';
 import { EnvVar, mappingFunction, mappingOf, mappings } from '@pipeline/pipeline';
+import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { loadConsumers } from '../consumers.js';
 import { readRuntimeFile } from '../runtime-file.js';
@@ -38,20 +38,19 @@ source mapping's UUID in AWS, and the mapping's name locally (the default).
 A message is deleted only after every one of its records was delivered. A queue message
 only names its records: those older than the stream's 24-hour retention are gone.`,
   async run(args) {
-    const { values } = parseArgs({
-      args: [...args],
-      options: {
-        consumer: { type: 'string' },
-        'queue-url': { type: 'string' },
-        bucket: { type: 'string' },
-        'mapping-id': { type: 'string' },
-        'data-dir': {
-          type: 'string',
-          default:
-            process.env[localSettings.dataDirectory.env] ?? localSettings.dataDirectory.default,
-        },
-      },
+    const { values: flags } = parseCommandArgs(args, {
+      consumer: { type: 'string' },
+      'queue-url': { type: 'string' },
+      bucket: { type: 'string' },
+      'mapping-id': { type: 'string' },
     });
+    const values = {
+      ...flags,
+      'data-dir':
+        flags['data-dir'] ??
+        process.env[localSettings.dataDirectory.env] ??
+        localSettings.dataDirectory.default,
+    };
     if (!values.consumer) {
       console.error(this.usage);
       return 2;

@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_RESTORE_TTL_SECONDS, readArchive, restoreRecords } from '@pipeline/archive';
 import { localAwsClientConfig } from '@pipeline/local';
 import { EnvVar } from '@pipeline/pipeline';
+import { notSetMessage, parseCommandArgs, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { createProgressBar } from '../progress.js';
 import {
@@ -11,7 +11,6 @@ import {
   ARCHIVE_SELECTION_USAGE,
   archiveQueryFrom,
   archiveS3Client,
-  UsageError,
 } from './list-archive.js';
 
 const usage = `Usage: restore-archive --entity <type> --from <YYYY-MM-DD> [--to …] [--ttl-seconds N] [--dry-run]
@@ -30,18 +29,11 @@ export const restoreArchiveCommand: Command = {
   summary: 'Restore archived TTL expiries into the table without overwriting newer items',
   usage,
   async run(args) {
-    const options = {
+    const { values } = parseCommandArgs(args, {
       ...ARCHIVE_SELECTION_OPTIONS,
       'ttl-seconds': { type: 'string' },
       'dry-run': { type: 'boolean' },
-    } as const;
-    let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
-    try {
-      ({ values } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }));
-    } catch (error) {
-      process.stderr.write(`${(error as Error).message}\n${usage}\n`);
-      return 2;
-    }
+    });
     if (values.help) {
       process.stdout.write(`${usage}\n`);
       return 0;
@@ -51,7 +43,7 @@ export const restoreArchiveCommand: Command = {
     const dynamodb = new DynamoDBClient(endpoint ? localAwsClientConfig(endpoint) : {});
     try {
       const tableName = process.env[EnvVar.tableName];
-      if (!tableName) throw new UsageError(`${EnvVar.tableName} is not set`);
+      if (!tableName) throw new UsageError(notSetMessage(EnvVar.tableName));
       const ttlSeconds =
         values['ttl-seconds'] === undefined
           ? DEFAULT_RESTORE_TTL_SECONDS

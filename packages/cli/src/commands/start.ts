@@ -13,6 +13,7 @@ import {
 } from '@pipeline/local';
 import { createSearchClient, ensureSearchIndices } from '@pipeline/search';
 import { createStore, type Store } from '@pipeline/store';
+import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { type HandlerMode, type LoadedConsumer, loadConsumers } from '../consumers.js';
 import { removeRuntimeFile, writeRuntimeFile } from '../runtime-file.js';
@@ -45,7 +46,9 @@ export interface RunningPipeline {
 
 const handlerModeOf = (value: string): HandlerMode => {
   if (value !== 'bundle' && value !== 'in-process') {
-    throw new Error(`--handlers must be bundle or in-process, not ${JSON.stringify(value)}`);
+    throw new UsageError(`--handlers must be bundle or in-process, not ${JSON.stringify(value)}`, {
+      flag: '--handlers',
+    });
   }
   return value;
 };
@@ -53,7 +56,10 @@ const handlerModeOf = (value: string): HandlerMode => {
 const portOf = (value: string): number => {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65_535) {
-    throw new Error(`the port must be a number from 0 to 65535, not ${JSON.stringify(value)}`);
+    throw new UsageError(
+      `the port must be a number from 0 to 65535, not ${JSON.stringify(value)}`,
+      { flag: '--port' },
+    );
   }
   return port;
 };

@@ -1,8 +1,9 @@
 import { verify } from '@pipeline/aggregates';
+import { DATA_DIR_USAGE } from '../args.js';
 import type { Command } from '../command.js';
 import { AGGREGATES_ENV_USAGE, runAggregatesScan } from './rebuild-aggregates.js';
 
-const usage = `Usage: verify-aggregates [--segments <n>]
+const usage = `Usage: verify-aggregates [--segments <n>] [--data-dir <dir>]
 
 Recomputes the aggregates from the main table and compares them with the live counters.
 Prints every drifting counter field and exits 1 when there is drift, 0 when none.
@@ -10,6 +11,7 @@ Retired lifetime counts (items no longer in the main table) cannot be recomputed
 reported as totals only.
 
   --segments <n>   parallel Scan segments, 1 to 64 (default 4)
+${DATA_DIR_USAGE}
 
 ${AGGREGATES_ENV_USAGE}`;
 
