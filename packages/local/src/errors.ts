@@ -29,3 +29,35 @@ export class DynamoDbLocalStartError extends LocalRuntimeError {
     this.name = 'DynamoDbLocalStartError';
   }
 }
+
+/** A line of the TTL ledger other than a torn last one is not a ledger entry. */
+export class TtlLedgerCorruptError extends LocalRuntimeError {
+  readonly file: string;
+  readonly line: number;
+  constructor(file: string, line: number, content: string) {
+    super(
+      'local.ttlLedgerCorrupt',
+      `${file}:${line} is not a TTL ledger entry (${JSON.stringify(content.slice(0, 80))}); ` +
+        'only a torn last line is dropped: repair or remove the file',
+    );
+    this.name = 'TtlLedgerCorruptError';
+    this.file = file;
+    this.line = line;
+  }
+}
+
+/** Another `npm start` holds the data directory's lock. */
+export class DataDirectoryLockedError extends LocalRuntimeError {
+  readonly dataDirectory: string;
+  readonly pid: number;
+  constructor(dataDirectory: string, pid: number) {
+    super(
+      'local.dataDirectoryLocked',
+      `${dataDirectory} is in use by a running stack (PID ${pid}); stop it first, ` +
+        'or start this one on another --data-dir',
+    );
+    this.name = 'DataDirectoryLockedError';
+    this.dataDirectory = dataDirectory;
+    this.pid = pid;
+  }
+}

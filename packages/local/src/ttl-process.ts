@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   ConditionalCheckFailedException,
@@ -7,6 +7,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
+import { TtlLedgerCorruptError } from './errors.js';
 
 /** Options of {@link LocalTtlProcess}. */
 export interface LocalTtlProcessOptions {
@@ -24,10 +25,32 @@ export interface LocalTtlProcessOptions {
   /** @default 1000 */
   readonly intervalMs?: number;
   readonly now?: () => number;
+  /** Where a torn last line of the ledger is reported. @default console.warn */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** What the ledger file records of one deletion. */
 type LedgerState = 'intent' | 'done' | 'cancelled';
+
+const LEDGER_STATES: readonly string[] = ['intent', 'done', 'cancelled'];
+
+/** One ledger line, `[state, entry, at]`, or `undefined` when it is not one. */
+const parseLedgerLine = (line: string): [LedgerState, string, number] | undefined => {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(value) || value.length !== 3) return undefined;
+  const [state, entry, at] = value as unknown[];
+  return typeof state === 'string' &&
+    LEDGER_STATES.includes(state) &&
+    typeof entry === 'string' &&
+    typeof at === 'number'
+    ? [state as LedgerState, entry, at]
+    : undefined;
+};
 
 // AWS ignores TTL values more than five years in the past; so does this process.
 const FIVE_YEARS_SECONDS = 5 * 365 * 24 * 3600;
@@ -56,19 +79,50 @@ export class LocalTtlProcess {
   constructor(options: LocalTtlProcessOptions) {
     this.#options = options;
     const now = this.#now();
-    try {
-      for (const line of readFileSync(options.ledgerFile, 'utf8').split('\n')) {
-        if (!line) continue;
-        const [state, entry, at] = JSON.parse(line) as [LedgerState, string, number];
-        if (state === 'cancelled') this.#deleted.delete(entry);
-        // An intent with no outcome (a crash in between) counts as a deletion: if the item
-        // is still there it is expired, and the next sweep deletes it under the same entry.
-        else if (now - at < LEDGER_HORIZON_MS) this.#deleted.set(entry, at);
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    for (const [state, entry, at] of this.#readLedger()) {
+      if (state === 'cancelled') this.#deleted.delete(entry);
+      // An intent with no outcome (a crash in between) counts as a deletion: if the item
+      // is still there it is expired, and the next sweep deletes it under the same entry.
+      else if (now - at < LEDGER_HORIZON_MS) this.#deleted.set(entry, at);
     }
     mkdirSync(dirname(options.ledgerFile), { recursive: true });
+  }
+
+  /**
+   * The ledger's lines. A torn last line is what a crash in the middle of an append leaves:
+   * it is dropped with a warning (its deletion either never started or is found expired
+   * again by the next sweep) and the file is cut back to its last whole line, so later
+   * appends start on a line of their own. A bad line anywhere else is corruption.
+   */
+  #readLedger(): [LedgerState, string, number][] {
+    const file = this.#options.ledgerFile;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const lines = text.split('\n');
+    const entries: [LedgerState, string, number][] = [];
+    let whole = 0;
+    for (const [index, line] of lines.entries()) {
+      if (line) {
+        const parsed = parseLedgerLine(line);
+        const last = lines.slice(index + 1).every((rest) => rest === '');
+        if (!parsed && last) {
+          (this.#options.onWarning ?? console.warn)(
+            `${file}: dropped a torn last line ${index + 1} (${JSON.stringify(line.slice(0, 80))}), left by a crash mid-append`,
+          );
+          truncateSync(file, whole);
+          break;
+        }
+        if (!parsed) throw new TtlLedgerCorruptError(file, index + 1, line);
+        entries.push(parsed);
+      }
+      whole += Buffer.byteLength(line) + 1;
+    }
+    return entries;
   }
 
   #now(): number {
