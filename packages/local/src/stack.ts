@@ -1,4 +1,12 @@
-import { mkdtempSync } from 'node:fs';
+import {
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -8,6 +16,7 @@ import { type OpenSearchNode, startOpenSearchNode } from '@pipeline/opensearch-l
 import { EnvVar } from '@pipeline/pipeline';
 import { type ArchiveServer, startArchiveServer } from './archive-server.js';
 import { type DynamoDbLocal, localAwsClientConfig, startDynamoDbLocal } from './dynamodb-local.js';
+import { DataDirectoryLockedError } from './errors.js';
 import { LocalRunner, type LocalRunnerOptions, type RunnerConsumer } from './runner.js';
 import { ensureTable } from './tables.js';
 import { LocalTtlProcess } from './ttl-process.js';
@@ -15,6 +24,88 @@ import { LocalTtlProcess } from './ttl-process.js';
 /** Where the local TTL process remembers its deletions, under the data directory. */
 export const ttlLedgerFile = (dataDirectory: string): string =>
   join(dataDirectory, 'ttl-deletions.jsonl');
+
+/** The lock file of a data directory: the PID of the stack that uses it. */
+export const dataDirectoryLockFile = (dataDirectory: string): string =>
+  join(dataDirectory, 'stack.lock');
+
+/** A held {@link lockDataDirectory} lock. */
+export interface DataDirectoryLock {
+  readonly file: string;
+  /** Removes the lock file if it is still this process's. Safe to call twice. */
+  release(): void;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: a process of another user holds the PID, which is alive all the same.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+const holderOf = (file: string): number | undefined => {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+};
+
+/**
+ * Takes the exclusive lock of a data directory, so one stack at a time runs on its files:
+ * `stack.lock` created with `wx`, holding this process's PID. A lock whose PID is alive
+ * (this process's own included) throws {@link DataDirectoryLockedError} naming it; a lock
+ * left by a process that died without releasing it (SIGKILL, a crash), or one torn before
+ * its PID was written, is taken over.
+ *
+ * @example
+ * const lock = lockDataDirectory('.local');
+ * try { await run(); } finally { lock.release(); }
+ */
+export const lockDataDirectory = (dataDirectory: string): DataDirectoryLock => {
+  mkdirSync(dataDirectory, { recursive: true });
+  const file = dataDirectoryLockFile(dataDirectory);
+  const release = () => {
+    if (holderOf(file) === process.pid) rmSync(file, { force: true });
+  };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      return { file, release };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = holderOf(file);
+    if (holder !== undefined && alive(holder))
+      throw new DataDirectoryLockedError(dataDirectory, holder);
+    // Moved aside before it is removed, so that of two processes taking over the same stale
+    // lock, neither removes the fresh lock the other has just taken.
+    const aside = `${file}.${process.pid}.stale`;
+    try {
+      renameSync(file, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    const moved = holderOf(aside);
+    if (moved !== holder && moved !== undefined && alive(moved)) {
+      // Another process took the lock between the read and the rename: put it back.
+      try {
+        linkSync(aside, file);
+      } finally {
+        rmSync(aside, { force: true });
+      }
+      throw new DataDirectoryLockedError(dataDirectory, moved);
+    }
+    rmSync(aside, { force: true });
+  }
+  throw new DataDirectoryLockedError(dataDirectory, holderOf(file) ?? 0);
+};
 
 /** Settings of the local stack; every one has a default that needs no configuration. */
 export interface LocalStackSettings {
@@ -56,8 +147,9 @@ export interface LocalEngines {
 /**
  * Starts the engines the pipeline runs on locally — DynamoDB Local with both tables,
  * a single-node OpenSearch and the S3-compatible archive — or connects to the ones the
- * settings name. DynamoDB Local and OpenSearch start side by side. Stops whatever it
- * started, in reverse order.
+ * settings name. DynamoDB Local and OpenSearch start side by side. With a data directory
+ * it first takes the directory's lock ({@link lockDataDirectory}). Stops whatever it
+ * started, in reverse order, the lock last.
  *
  * @example
  * const engines = await startLocalEngines({ dataDirectory: '.local', ...names });
@@ -68,6 +160,11 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
     for (const engine of started.reverse()) await engine.stop();
   };
   const dir = settings.dataDirectory;
+  // First taken, last released: no second stack may start on these files meanwhile.
+  if (dir) {
+    const lock = lockDataDirectory(dir);
+    started.push({ stop: async () => lock.release() });
+  }
   // The JVM takes the longest to start, so it starts first and is awaited last.
   const openSearchStarting: Promise<OpenSearchNode | undefined> = settings.openSearchUrl
     ? Promise.resolve(undefined)
