@@ -53,7 +53,8 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')(
       page = context.pages()[0] ?? (await context.newPage());
       page.on('pageerror', (error) => pageErrors.push(error.message));
       mkdirSync(ARTIFACTS, { recursive: true });
-    }, 60_000);
+      // A whole stack of its own: two JVMs and two esbuild bundles on a busy 2-core machine.
+    }, 180_000);
 
     afterAll(async () => {
       await context?.close();
@@ -128,7 +129,7 @@ describe.skipIf(chromiumMissing && process.env.CI !== 'true')(
       await page.locator('[data-testid="search-form"] button').click();
 
       await expect
-        .poll(() => page.locator('[data-testid="search-count"]').textContent(), { timeout: 10_000 })
+        .poll(() => page.locator('[data-testid="search-count"]').textContent(), { timeout: 30_000 })
         .toBe('3 found');
       const ids = await page
         .locator('[data-testid="search-results"] tr')

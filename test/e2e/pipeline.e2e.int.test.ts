@@ -28,11 +28,12 @@ beforeAll(async () => {
     now: () => new Date(Date.now() - 3_600_000),
   });
   await pastStore.createSession({ sessionId: expiredSessionId, userId: 'ada', ttlSeconds: 600 });
-}, 60_000);
+  // A whole stack of its own: two JVMs and two esbuild bundles on a busy 2-core machine.
+}, 180_000);
 
 afterAll(async () => {
   await pipeline?.stop();
-});
+}, 60_000);
 
 describe('the whole pipeline behind its HTTP API, as npm start runs it', () => {
   it('listens on loopback only, every engine and the API: other addresses of this machine are refused', async () => {

@@ -1,6 +1,7 @@
 import { type DynamoDbLocal, startDynamoDbLocal } from '@pipeline/local';
 import { type OpenSearchNode, startOpenSearchNode } from '@pipeline/opensearch-local';
 import type { TestProject } from 'vitest/node';
+import { bundleMappings } from '../../packages/cli/src/consumers.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,10 +21,14 @@ let opensearch: OpenSearchNode | undefined;
  */
 export const setup = async (project: TestProject) => {
   const external = process.env.OPENSEARCH_URL;
-  const [local, node] = await Promise.all([
+  const [local, node, bundles] = await Promise.all([
     startDynamoDbLocal(),
     external ? undefined : startOpenSearchNode({ onProgress: (message) => console.error(message) }),
+    // Fills the bundle cache once, so the stacks the end-to-end files start copy the
+    // mappings' bundles instead of each building them while their JVMs start.
+    bundleMappings(),
   ]);
+  bundles.dispose();
   dynamodb = local;
   opensearch = node;
   project.provide('dynamodbEndpoint', local.endpoint);

@@ -22,6 +22,10 @@ export interface DynamoDbLocal {
   /** `http://127.0.0.1:<port>`; it listens on the loopback interface only. */
   readonly endpoint: string;
   readonly port: number;
+  /** The JVM's process id. */
+  readonly pid: number;
+  /** Settles once the JVM has exited, however it ended: stop(), a signal, a crash. */
+  readonly exited: Promise<void>;
   /** Stops the Java process and waits for it to exit. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -40,7 +44,7 @@ export interface StartDynamoDbLocalOptions {
   readonly port?: number;
   /**
    * How long to wait for DynamoDB Local to answer.
-   * @default 30000
+   * @default 90000: a JVM starting on a busy 2-core machine can take a minute
    */
   readonly startTimeoutMs?: number;
 }
@@ -92,6 +96,8 @@ export const DYNAMODB_LOCAL_HOST = '127.0.0.1';
 // command line (ServerRunner.createServerFromCommandLineArgs) and sets the connector's host
 // before starting it. It fails rather than start on every interface if the jar changes shape.
 // Unlike ServerRunner.main it never configures DynamoDB Local's telemetry, so none is sent.
+// It exits at the end of its stdin, which comes when the Node process that holds the other
+// end dies, however it dies (SIGKILL included): no JVM outlives the stack.
 const LAUNCHER_CLASS = 'LoopbackDynamoDBLocal';
 const LAUNCHER_SOURCE = `
 import java.lang.reflect.Field;
@@ -112,6 +118,21 @@ public final class ${LAUNCHER_CLASS} {
     if (host == null || connectors.length == 0) throw new IllegalStateException("no connector to bind");
     for (Connector connector : connectors) ((ServerConnector) connector).setHost(host);
     proxy.start();
+    Thread parentWatch = new Thread(() -> {
+      try {
+        while (System.in.read() != -1) {}
+      } catch (Exception ignored) {
+        // a broken pipe means the same: the parent is gone
+      }
+      try {
+        proxy.stop();
+      } catch (Exception ignored) {
+        // exiting all the same
+      }
+      System.exit(0);
+    }, "parent-watch");
+    parentWatch.setDaemon(true);
+    parentWatch.start();
   }
 }
 `;
@@ -184,30 +205,6 @@ const compiledLauncher = (jar: string): string => {
   }
 };
 
-// A detached watchdog kills Java when this process dies without running its exit
-// handlers (SIGKILL, a crashed test worker), which is what leaves orphan JVMs behind.
-const WATCHDOG = `
-const [parent, child] = process.argv.slice(1).map(Number);
-const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-setInterval(() => {
-  if (!alive(child)) process.exit(0);
-  if (!alive(parent)) { try { process.kill(child, 'SIGKILL'); } catch {} process.exit(0); }
-}, 250);
-`;
-
-const startWatchdog = (childPid: number): ChildProcess => {
-  const watchdog = spawnProcess(
-    process.execPath,
-    ['-e', WATCHDOG, String(process.pid), String(childPid)],
-    {
-      detached: true,
-      stdio: 'ignore',
-    },
-  );
-  watchdog.unref();
-  return watchdog;
-};
-
 const waitUntilAnswering = async (
   endpoint: string,
   java: ChildProcess,
@@ -273,16 +270,21 @@ export const startDynamoDbLocal = async (
       '-port',
       String(port),
     ],
-    { cwd: dirname(jar), stdio: 'pipe' },
+    // A process group of its own: a Ctrl-C to the terminal's group reaches the Node process
+    // alone, which stops the pipeline before the engines under it. Its stdin stays open
+    // until this process is gone (see the launcher).
+    { cwd: dirname(jar), stdio: 'pipe', detached: true },
   );
+  // The pipe breaks when the JVM dies first; that is reported through `exited`.
+  java.stdin?.on('error', () => {});
   let log = '';
   const collect = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-4000);
   };
   java.stdout?.on('data', collect);
   java.stderr?.on('data', collect);
-  if (java.pid === undefined) throw new DynamoDbLocalStartError('could not spawn java');
-  const watchdog = startWatchdog(java.pid);
+  const { pid } = java;
+  if (pid === undefined) throw new DynamoDbLocalStartError('could not spawn java');
   const killOnExit = () => java.kill('SIGKILL');
   process.once('exit', killOnExit);
 
@@ -298,21 +300,14 @@ export const startDynamoDbLocal = async (
       await exited;
       clearTimeout(forced);
     }
-    if (watchdog.pid !== undefined) {
-      try {
-        process.kill(watchdog.pid);
-      } catch {
-        // already gone: it exits by itself once Java has
-      }
-    }
   };
 
   const endpoint = `http://${DYNAMODB_LOCAL_HOST}:${port}`;
   try {
-    await waitUntilAnswering(endpoint, java, options.startTimeoutMs ?? 30_000, () => log);
+    await waitUntilAnswering(endpoint, java, options.startTimeoutMs ?? 90_000, () => log);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { endpoint, port, stop };
+  return { endpoint, port, pid, exited, stop };
 };

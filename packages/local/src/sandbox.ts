@@ -3,17 +3,28 @@
  * the CDK app deploys, in worker threads of its own ("sandboxes"), one invocation at a time
  * each, with the function's environment, heap limit and timeout.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type ConsumerDefinition, esbuildOptions } from '@pipeline/pipeline';
 import type { StreamHandler } from '@pipeline/streams';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
 /**
  * Builds a handler module into one ESM bundle with the deployed functions' esbuild settings.
+ * With a cache directory, a bundle whose every input file is unchanged since it was built
+ * is copied from there instead of built again.
  *
  * @example
  * await bundleHandler({ entry: 'functions/sync-search.ts', outfile: '.local/bundles/sync-search/index.mjs', root });
@@ -24,10 +35,42 @@ export const bundleHandler = async (options: {
   readonly outfile: string;
   /** The repository root, where the entry's imports resolve. */
   readonly root: string;
+  /** Where built bundles are kept, keyed by entry and settings, with their inputs' hashes. */
+  readonly cacheDirectory?: string;
 }): Promise<string> => {
   mkdirSync(dirname(options.outfile), { recursive: true });
   const esbuild = await import('esbuild');
-  await esbuild.build(esbuildOptions(options.entry, options.outfile, options.root));
+  const settings = esbuildOptions(options.entry, options.outfile, options.root);
+  const cached = options.cacheDirectory
+    ? join(
+        options.cacheDirectory,
+        sha256(JSON.stringify({ ...settings, outfile: '', version: esbuild.version })),
+      )
+    : undefined;
+  const inputsFile = cached && join(cached, 'inputs.json');
+  if (cached && inputsFile && existsSync(inputsFile)) {
+    const inputs = JSON.parse(readFileSync(inputsFile, 'utf8')) as [string, string][];
+    const unchanged = inputs.every(([path, hash]) => {
+      const file = join(options.root, path);
+      return existsSync(file) && sha256(readFileSync(file)) === hash;
+    });
+    if (unchanged) {
+      copyFileSync(join(cached, 'index.mjs'), options.outfile);
+      copyFileSync(join(cached, 'index.mjs.map'), `${options.outfile}.map`);
+      return options.outfile;
+    }
+  }
+  const result = await esbuild.build({ ...settings, metafile: true });
+  if (cached && inputsFile) {
+    mkdirSync(cached, { recursive: true });
+    copyFileSync(options.outfile, join(cached, 'index.mjs'));
+    copyFileSync(`${options.outfile}.map`, join(cached, 'index.mjs.map'));
+    const inputs = Object.keys(result.metafile.inputs)
+      .filter((path) => !path.includes(':'))
+      .map((path) => [path, sha256(readFileSync(join(options.root, path)))]);
+    writeFileSync(`${inputsFile}.tmp`, JSON.stringify(inputs));
+    renameSync(`${inputsFile}.tmp`, inputsFile);
+  }
   return options.outfile;
 };
 

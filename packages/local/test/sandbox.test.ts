@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +114,36 @@ describe('SandboxPool', () => {
     await expect(sandboxes.handler(ask('throw'))).rejects.toThrow('TypeError: bad record');
     await sandboxes.handler(ask('answer'));
     expect(sandboxes.stats()).toMatchObject({ coldStarts: 1, crashes: 0, alive: 1 });
+  });
+});
+
+describe('bundleHandler with a cache', () => {
+  it('copies an unchanged bundle from the cache and rebuilds once an input changes', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'bundle-cache-'));
+    try {
+      const cacheDirectory = join(root, 'cache');
+      writeFileSync(join(root, 'answer.ts'), 'export const answer = 1;\n');
+      writeFileSync(
+        join(root, 'entry.ts'),
+        "import { answer } from './answer.js';\nexport const handler = async () => answer;\n",
+      );
+      const build = (name: string) =>
+        bundleHandler({
+          entry: 'entry.ts',
+          outfile: join(root, name, 'index.mjs'),
+          root,
+          cacheDirectory,
+        });
+      const first = readFileSync(await build('a'), 'utf8');
+      const second = readFileSync(await build('b'), 'utf8');
+      expect(second).toBe(first);
+      writeFileSync(join(root, 'answer.ts'), 'export const answer = 2;\n');
+      const third = readFileSync(await build('c'), 'utf8');
+      expect(third).not.toBe(first);
+      expect(third).toContain('2');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
