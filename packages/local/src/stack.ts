@@ -141,6 +141,11 @@ export interface LocalEngines {
   readonly ttl: LocalTtlProcess;
   /** The environment the consumer handlers read, with the same names as in AWS. */
   readonly handlerEnvironment: Readonly<Record<string, string>>;
+  /**
+   * Resolves with the engine's name when a JVM this stack started (DynamoDB Local, the
+   * OpenSearch node) exits before stop() was called: killed, crashed, or signalled.
+   */
+  readonly engineExited: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -156,9 +161,17 @@ export interface LocalEngines {
  */
 export const startLocalEngines = async (settings: LocalStackSettings): Promise<LocalEngines> => {
   const started: { stop(): Promise<void> }[] = [];
+  let stopping = false;
   const stopAll = async () => {
+    stopping = true;
     for (const engine of started.reverse()) await engine.stop();
   };
+  let reportExit: (engine: string) => void = () => {};
+  const engineExited = new Promise<string>((resolve) => {
+    reportExit = (engine) => {
+      if (!stopping) resolve(engine);
+    };
+  });
   const dir = settings.dataDirectory;
   // First taken, last released: no second stack may start on these files meanwhile.
   if (dir) {
@@ -182,6 +195,7 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
         dir ? { dataDirectory: join(dir, 'dynamodb') } : {},
       );
       started.push(local);
+      void local.exited.then(() => reportExit('DynamoDB Local'));
       dynamodbEndpoint = local.endpoint;
     }
     const config = localAwsClientConfig(dynamodbEndpoint);
@@ -208,6 +222,7 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
     started.push(ttl);
 
     const openSearchNode = await openSearchStarting;
+    void openSearchNode?.exited.then(() => reportExit('OpenSearch'));
     const openSearchUrl = settings.openSearchUrl ?? (openSearchNode as OpenSearchNode).url;
     const archive: ArchiveServer = await startArchiveServer({
       ...(dir ? { directory: join(dir, 'archive') } : {}),
@@ -239,6 +254,7 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
         AWS_ACCESS_KEY_ID: config.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,
       },
+      engineExited,
       stop: stopAll,
     };
   } catch (error) {

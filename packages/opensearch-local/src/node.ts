@@ -246,7 +246,9 @@ const launchJvm = async (
       home,
       ...Object.entries(settings).map(([key, value]) => `${key}=${value}`),
     ],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
+    // A process group of its own, so a Ctrl-C to the terminal's group reaches only the Node
+    // process, which stops what runs on the node before the node; stdin EOF still ends it.
+    { stdio: ['pipe', 'pipe', 'pipe'], detached: true },
   );
   let log = '';
   const collect = (chunk: Buffer) => {

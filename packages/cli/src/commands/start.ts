@@ -155,14 +155,19 @@ export const startCommand: Command = {
   async run(args) {
     const started = Date.now();
     const { settings } = resolveLocalSettings(args);
+    const stop = watchForStop();
     const pipeline = await startPipeline(settings, {
       onProgress: (message) => console.error(message),
       runner: {
         onLog: (message, details) =>
           console.error(`[runner] ${message} ${JSON.stringify(details)}`),
       },
+    }).catch((error: unknown) => {
+      stop.dispose();
+      throw error;
     });
     const { engines, api } = pipeline;
+    void engines.engineExited.then((engine) => stop.request(`${engine} exited`, 1));
     // In memory there is nowhere shared to say where the stack runs; pass --api-url instead.
     if (settings.dataDirectory)
       writeRuntimeFile(settings.dataDirectory, {
@@ -195,14 +200,55 @@ export const startCommand: Command = {
     );
     console.log('  demo traffic    npm run demo   (in another terminal)');
 
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    console.log('stopping…');
-    await pipeline.stop();
-    if (settings.dataDirectory) removeRuntimeFile(settings.dataDirectory);
+    const { reason, exitCode } = await stop.requested;
+    console.log(`stopping (${reason})…`);
+    try {
+      // Gone first: while it stops, no command should take this stack for a running one.
+      if (settings.dataDirectory) removeRuntimeFile(settings.dataDirectory);
+      await pipeline.stop();
+    } finally {
+      stop.dispose();
+    }
     console.log('stopped');
-    return 0;
+    return exitCode;
   },
+};
+
+/** What ends `npm start`: a signal, the death of the parent process, or a dead engine. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Watches for what should stop the stack, from before it starts: SIGINT, SIGTERM or
+ * SIGHUP (a group Ctrl-C reaches this process alone, the JVMs run in groups of their own),
+ * and the parent's death (this process is re-parented), so an `npm start` whose npm was
+ * killed does not run on. Later signals while stopping are ignored: stopping is under way.
+ */
+const watchForStop = () => {
+  let request: (reason: string, exitCode: number) => void = () => {};
+  const requested = new Promise<{ reason: string; exitCode: number }>((resolve) => {
+    request = (reason, exitCode) => resolve({ reason, exitCode });
+  });
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) console.error(`${signal}: already stopping…`);
+    stopping = true;
+    request(signal, 0);
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  const parent = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid !== parent) request(`parent process ${parent} exited`, 1);
+  }, 500);
+  // The parent may have taken the other end of stdout with it: stopping goes on regardless.
+  const ignore = () => {};
+  process.stdout.on('error', ignore);
+  process.stderr.on('error', ignore);
+  return {
+    requested,
+    request,
+    dispose: () => {
+      clearInterval(parentWatch);
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+    },
+  };
 };
