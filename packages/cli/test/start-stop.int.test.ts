@@ -197,4 +197,23 @@ describe('npm start as a tree of real processes', () => {
     await expectCleanStop(restarted, directory);
     expect(restarted.output()).toContain(`stopping (parent process ${restarted.child.pid} exited)`);
   }, 600_000);
+
+  it('stops the whole stack, exit code 1, when one of its JVMs is sent SIGTERM', async () => {
+    const directory = freshDirectory();
+    const stack = await startStack(viaTsx(directory), directory);
+    const [jvm] = javaProcesses(stack.tree);
+
+    process.kill(jvm as number, 'SIGTERM');
+
+    await until(
+      () => stack.output().includes('\nstopped'),
+      90_000,
+      () => `"stopped":\n${stack.output()}`,
+    );
+    expect(await stack.closed).toBe(1);
+    expect(stack.output()).toMatch(/stopping \((DynamoDB Local|OpenSearch) exited\)/);
+    await until(allGone(stack.tree), 10_000, () => `every process of the tree to exit`);
+    expect(existsSync(runtimeFile(directory))).toBe(false);
+    expect(existsSync(lockFile(directory))).toBe(false);
+  }, 400_000);
 });
