@@ -15,7 +15,12 @@ import { createSearchClient, ensureSearchIndices } from '@pipeline/search';
 import { createStore, type Store } from '@pipeline/store';
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
-import { type HandlerMode, type LoadedConsumer, loadConsumers } from '../consumers.js';
+import {
+  bundleMappings,
+  type HandlerMode,
+  type LoadedConsumer,
+  loadConsumers,
+} from '../consumers.js';
 import { removeRuntimeFile, writeRuntimeFile } from '../runtime-file.js';
 import {
   type ResolvedLocalSettings,
@@ -84,6 +89,11 @@ export const startPipeline = async (
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) await stop();
   };
+  const handlerMode = handlerModeOf(settings.handlers);
+  // esbuild needs no engine: the bundles build while the JVMs start.
+  const bundles = handlerMode === 'bundle' ? bundleMappings() : undefined;
+  bundles?.catch(() => {});
+  stops.push(async () => (await bundles?.catch(() => undefined))?.dispose());
   try {
     const engines = await startLocalEngines({
       ...toStackSettings(settings),
@@ -96,7 +106,8 @@ export const startPipeline = async (
     const consumers = await loadConsumers(
       engines.handlerEnvironment,
       undefined,
-      handlerModeOf(settings.handlers),
+      handlerMode,
+      bundles,
     );
     stops.push(async () => {
       await Promise.all(consumers.map((consumer) => consumer.close()));
