@@ -187,7 +187,10 @@ describe('npm start as a tree of real processes', () => {
 
     await until(allGone(jvms), 10_000, () => `the JVMs ${jvms.filter(processAlive)} to exit`);
     await killed.closed;
-    expect(readFileSync(lockFile(directory), 'utf8').trim()).toBe(String(killed.runtime.pid));
+    // The lock names the dead stack and the engines it waited for on takeover.
+    const [holder, ...engines] = readFileSync(lockFile(directory), 'utf8').trim().split('\n');
+    expect(holder).toBe(String(killed.runtime.pid));
+    expect(engines.sort()).toEqual(jvms.map((pid) => `engine ${pid}`).sort());
 
     // Act again: the parent of the Node process (tsx) dies, so nothing would stop it.
     const restarted = await startStack(viaTsx(directory), directory);

@@ -1,4 +1,5 @@
 import {
+  appendFileSync,
   linkSync,
   mkdirSync,
   mkdtempSync,
@@ -32,9 +33,17 @@ export const dataDirectoryLockFile = (dataDirectory: string): string =>
 /** A held {@link lockDataDirectory} lock. */
 export interface DataDirectoryLock {
   readonly file: string;
+  /**
+   * Records the PID of an engine process the stack started, so that a stack taking the
+   * lock over after this one died waits for that engine to be gone from the files first.
+   */
+  recordEngine(pid: number): void;
   /** Removes the lock file if it is still this process's. Safe to call twice. */
   release(): void;
 }
+
+/** How long a takeover waits for a dead stack's engines to exit (at stdin EOF) first. */
+const ENGINE_EXIT_WAIT_MS = 60_000;
 
 const alive = (pid: number): boolean => {
   try {
@@ -46,43 +55,73 @@ const alive = (pid: number): boolean => {
   }
 };
 
-const holderOf = (file: string): number | undefined => {
+const pidOf = (text: string | undefined): number | undefined => {
+  const pid = Number(text?.trim());
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+};
+
+/** The lock's holder (its first line) and the engines it recorded (`engine <pid>` lines). */
+const lockContent = (file: string): { holder?: number; engines: number[] } => {
+  let text: string;
   try {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+    text = readFileSync(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { engines: [] };
     throw error;
+  }
+  const [first, ...rest] = text.split('\n');
+  const holder = pidOf(first);
+  const engines = rest
+    .map((line) => pidOf(/^engine (\d+)$/.exec(line.trim())?.[1]))
+    .filter((pid) => pid !== undefined);
+  return { ...(holder === undefined ? {} : { holder }), engines };
+};
+
+const holderOf = (file: string): number | undefined => lockContent(file).holder;
+
+const waitForEngines = async (dataDirectory: string, engines: readonly number[]) => {
+  const deadline = Date.now() + ENGINE_EXIT_WAIT_MS;
+  for (const engine of engines) {
+    while (alive(engine)) {
+      if (Date.now() > deadline) throw new DataDirectoryLockedError(dataDirectory, engine);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 };
 
 /**
  * Takes the exclusive lock of a data directory, so one stack at a time runs on its files:
- * `stack.lock` created with `wx`, holding this process's PID. A lock whose PID is alive
- * (this process's own included) throws {@link DataDirectoryLockedError} naming it; a lock
- * left by a process that died without releasing it (SIGKILL, a crash), or one torn before
- * its PID was written, is taken over.
+ * `stack.lock` created with `wx`, holding this process's PID and then its engines' PIDs.
+ * A lock whose PID is alive (this process's own included) throws
+ * {@link DataDirectoryLockedError} naming it; a lock left by a process that died without
+ * releasing it (SIGKILL, a crash), or one torn before its PID was written, is taken over,
+ * once the engines it recorded have exited (they do at the end of their stdin).
  *
  * @example
- * const lock = lockDataDirectory('.local');
+ * const lock = await lockDataDirectory('.local');
  * try { await run(); } finally { lock.release(); }
  */
-export const lockDataDirectory = (dataDirectory: string): DataDirectoryLock => {
+export const lockDataDirectory = async (dataDirectory: string): Promise<DataDirectoryLock> => {
   mkdirSync(dataDirectory, { recursive: true });
   const file = dataDirectoryLockFile(dataDirectory);
   const release = () => {
     if (holderOf(file) === process.pid) rmSync(file, { force: true });
   };
+  const recordEngine = (pid: number) => {
+    if (holderOf(file) === process.pid) appendFileSync(file, `engine ${pid}\n`);
+  };
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
-      return { file, release };
+      return { file, recordEngine, release };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const holder = holderOf(file);
+    const { holder, engines } = lockContent(file);
     if (holder !== undefined && alive(holder))
       throw new DataDirectoryLockedError(dataDirectory, holder);
+    // The dead stack's JVMs may still be closing their files.
+    await waitForEngines(dataDirectory, engines);
     // Moved aside before it is removed, so that of two processes taking over the same stale
     // lock, neither removes the fresh lock the other has just taken.
     const aside = `${file}.${process.pid}.stale`;
@@ -173,10 +212,12 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
     };
   });
   const dir = settings.dataDirectory;
+  let lock: DataDirectoryLock | undefined;
   // First taken, last released: no second stack may start on these files meanwhile.
   if (dir) {
-    const lock = lockDataDirectory(dir);
-    started.push({ stop: async () => lock.release() });
+    lock = await lockDataDirectory(dir);
+    const held = lock;
+    started.push({ stop: async () => held.release() });
   }
   // The JVM takes the longest to start, so it starts first and is awaited last.
   const openSearchStarting: Promise<OpenSearchNode | undefined> = settings.openSearchUrl
@@ -195,6 +236,7 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
         dir ? { dataDirectory: join(dir, 'dynamodb') } : {},
       );
       started.push(local);
+      lock?.recordEngine(local.pid);
       void local.exited.then(() => reportExit('DynamoDB Local'));
       dynamodbEndpoint = local.endpoint;
     }
@@ -223,6 +265,7 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
 
     const openSearchNode = await openSearchStarting;
     void openSearchNode?.exited.then(() => reportExit('OpenSearch'));
+    if (openSearchNode) lock?.recordEngine(openSearchNode.pid);
     const openSearchUrl = settings.openSearchUrl ?? (openSearchNode as OpenSearchNode).url;
     const archive: ArchiveServer = await startArchiveServer({
       ...(dir ? { directory: join(dir, 'archive') } : {}),

@@ -49,7 +49,7 @@ describe('one stack per data directory', () => {
     const directory = freshDirectory();
     const first = await startLocalEngines(settingsOn(directory));
     try {
-      expect(readFileSync(dataDirectoryLockFile(directory), 'utf8').trim()).toBe(
+      expect(readFileSync(dataDirectoryLockFile(directory), 'utf8').split('\n')[0]).toBe(
         String(process.pid),
       );
       const refused = await startLocalEngines(settingsOn(directory)).catch(
@@ -81,21 +81,40 @@ describe('one stack per data directory', () => {
     expect(existsSync(dataDirectoryLockFile(directory))).toBe(false);
   });
 
-  it('takes over a lock torn before its PID was written', () => {
+  it('takes over a lock torn before its PID was written', async () => {
     const directory = freshDirectory();
     writeFileSync(dataDirectoryLockFile(directory), '');
-    const lock = lockDataDirectory(directory);
-    expect(readFileSync(lock.file, 'utf8').trim()).toBe(String(process.pid));
+    const lock = await lockDataDirectory(directory);
+    expect(readFileSync(lock.file, 'utf8')).toBe(`${process.pid}\n`);
     lock.release();
     lock.release();
     expect(existsSync(lock.file)).toBe(false);
   });
 
-  it('leaves alone a lock that another process took after this one released', () => {
+  it('leaves alone a lock that another process took after this one released', async () => {
     const directory = freshDirectory();
-    const lock = lockDataDirectory(directory);
+    const lock = await lockDataDirectory(directory);
     writeFileSync(lock.file, '1\n');
     lock.release();
     expect(readFileSync(lock.file, 'utf8')).toBe('1\n');
+  });
+
+  it("waits for a dead stack's engines to exit before taking its lock over", async () => {
+    const directory = freshDirectory();
+    const engine = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 1500)'], {
+      stdio: 'ignore',
+    });
+    await new Promise((resolve) => engine.once('spawn', resolve));
+    const engineExited = new Promise<number>((resolve) =>
+      engine.once('exit', () => resolve(Date.now())),
+    );
+    writeFileSync(dataDirectoryLockFile(directory), `${await deadPid()}\nengine ${engine.pid}\n`);
+
+    const lock = await lockDataDirectory(directory);
+
+    expect(Date.now()).toBeGreaterThanOrEqual(await engineExited);
+    lock.recordEngine(4_194_304);
+    expect(readFileSync(lock.file, 'utf8')).toBe(`${process.pid}\nengine 4194304\n`);
+    lock.release();
   });
 });
