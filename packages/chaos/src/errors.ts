@@ -40,3 +40,13 @@ export class SearchNodeRestartError extends ChaosError {
     this.name = 'SearchNodeRestartError';
   }
 }
+
+/** The stack a crash-recovery run starts did not come up; `output` is the end of what it printed. */
+export class StackStartError extends ChaosError {
+  readonly output: string;
+  constructor(message: string, output: string, options?: { cause?: unknown }) {
+    super('chaos.stackStart', `${message}${output ? `:\n${output}` : ''}`, options);
+    this.name = 'StackStartError';
+    this.output = output;
+  }
+}

@@ -1,3 +1,4 @@
+import type { CrashRecoveryReport } from './crash.js';
 import { FaultKind, faultKinds } from './faults.js';
 import type { ChaosReport } from './run.js';
 
@@ -11,24 +12,21 @@ const faultNote = (report: ChaosReport, kind: FaultKind): string => {
   return report.faults[kind] === 0 ? 'none injected in this run' : '';
 };
 
-/**
- * Renders a chaos report as the lines `npm run chaos` prints: invariants as figures,
- * faults per kind (saying so for a kind never injected), and what failed.
- *
- * @example
- * console.log(formatChaosReport(await runChaos({ seed: 1, ops: 200 })));
- */
-export const formatChaosReport = (report: ChaosReport): string => {
+type Row = (name: string, value: string | number, note?: string) => void;
+
+/** Renders rows into lines of their own, in the report's column layout. */
+const rowsOf = (): { lines: string[]; row: Row } => {
   const lines: string[] = [];
-  const row = (name: string, value: string | number, note = '') =>
+  const row: Row = (name, value, note = '') =>
     lines.push(`  ${name.padEnd(34)} ${String(value).padStart(8)}${note ? `  ${note}` : ''}`);
-  lines.push(
-    `chaos run: seed ${report.seed}, ${report.ops} operations, ${(report.durationMs / 1000).toFixed(1)} s, ${report.runner.starts} runner starts`,
-  );
-  lines.push('operations');
-  for (const [kind, count] of Object.entries(report.workload.operations)) row(kind, count);
-  row('invalid transitions refused', report.workload.refusedTransitions);
-  row('invalid transitions accepted', report.workload.acceptedInvalidTransitions, 'target 0');
+  return { lines, row };
+};
+
+/** The search, aggregates and archive sections of a report. */
+const endStateLines = (
+  report: Pick<ChaosReport, 'search' | 'aggregates' | 'archive' | 'ttlNotExercised'>,
+): string[] => {
+  const { lines, row } = rowsOf();
   lines.push('search');
   row('users checked', report.search.usersChecked);
   row('orders checked', report.search.ordersChecked);
@@ -51,6 +49,41 @@ export const formatChaosReport = (report: ChaosReport): string => {
   row('chaos.archive_lost', report.archive.lost, 'target <= 0');
   row('duplicates after dedupe', report.archive.duplicates, 'target <= 0');
   row('user deletes archived', report.archive.userDeletesArchived, 'target <= 0');
+  return lines;
+};
+
+/** A few examples of what failed, when anything did. */
+const exampleLines = (report: Pick<ChaosReport, 'search' | 'aggregates' | 'archive'>): string[] => {
+  const lines: string[] = [];
+  const examples = [
+    ...report.search.examples,
+    ...report.aggregates.examples,
+    ...report.archive.examples,
+  ];
+  if (examples.length > 0) {
+    lines.push('examples');
+    for (const example of examples) lines.push(`  ${example}`);
+  }
+  return lines;
+};
+
+/**
+ * Renders a chaos report as the lines `npm run chaos` prints: invariants as figures,
+ * faults per kind (saying so for a kind never injected), and what failed.
+ *
+ * @example
+ * console.log(formatChaosReport(await runChaos({ seed: 1, ops: 200 })));
+ */
+export const formatChaosReport = (report: ChaosReport): string => {
+  const { lines, row } = rowsOf();
+  lines.push(
+    `chaos run: seed ${report.seed}, ${report.ops} operations, ${(report.durationMs / 1000).toFixed(1)} s, ${report.runner.starts} runner starts`,
+  );
+  lines.push('operations');
+  for (const [kind, count] of Object.entries(report.workload.operations)) row(kind, count);
+  row('invalid transitions refused', report.workload.refusedTransitions);
+  row('invalid transitions accepted', report.workload.acceptedInvalidTransitions, 'target 0');
+  lines.push(...endStateLines(report));
   lines.push('dlq replay');
   row('messages', report.dlq.messages);
   row('replayed', report.dlq.replayed);
@@ -69,19 +102,46 @@ export const formatChaosReport = (report: ChaosReport): string => {
       `  ${stats.name.padEnd(18)} invocations ${stats.invocations}, failures ${stats.failures}, retries ${stats.retries}, bisections ${stats.bisections}, dlq ${stats.dlqMessages}`,
     );
   }
-  const examples = [
-    ...report.search.examples,
-    ...report.aggregates.examples,
-    ...report.archive.examples,
-  ];
-  if (examples.length > 0) {
-    lines.push('examples');
-    for (const example of examples) lines.push(`  ${example}`);
-  }
+  lines.push(...exampleLines(report));
   lines.push(
     report.failures.length === 0
       ? 'every invariant held'
       : `FAILED (replay with --seed ${report.seed} --ops ${report.ops}):\n${report.failures.map((failure) => `  ${failure}`).join('\n')}`,
+  );
+  return lines.join('\n');
+};
+
+/**
+ * Renders a crash-recovery report as `npm run chaos -- --crash-restarts <n>` prints it:
+ * the kills and restarts, the operations, the end-state invariants, and what failed.
+ *
+ * @example
+ * console.log(formatCrashRecoveryReport(await runCrashRecovery({ stack, seed: 1, ops: 200, crashes: 3 })));
+ */
+export const formatCrashRecoveryReport = (report: CrashRecoveryReport): string => {
+  const { lines, row } = rowsOf();
+  lines.push(
+    `crash recovery: seed ${report.seed}, ${report.ops} operations, ${report.crashes} SIGKILLs of the whole stack, ${(report.durationMs / 1000).toFixed(1)} s`,
+  );
+  lines.push('stack');
+  row('killed before operations', report.crashedBefore.join(', ') || '-');
+  row('processes killed each time', report.killedProcesses.join(', ') || '-');
+  row(
+    'starts until serving',
+    report.startsMs.length,
+    report.startsMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', '),
+  );
+  lines.push('operations');
+  for (const [kind, count] of Object.entries(report.workload.operations)) row(kind, count);
+  row('invalid transitions accepted', report.workload.acceptedInvalidTransitions, 'target 0');
+  lines.push(...endStateLines(report));
+  lines.push('on-failure queues');
+  row('messages at the end', report.dlqDepth, 'target 0');
+  lines.push(...exampleLines(report));
+  lines.push(
+    report.failures.length === 0
+      ? 'every invariant held'
+      : `FAILED (replay with --seed ${report.seed} --ops ${report.ops} --crash-restarts ${report.crashes}):\n${report.failures.map((failure) => `  ${failure}`).join('\n')}`,
   );
   return lines.join('\n');
 };

@@ -1,3 +1,4 @@
+export * from './crash.js';
 export * from './errors.js';
 export * from './faults.js';
 export * from './format.js';

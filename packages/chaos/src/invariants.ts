@@ -304,3 +304,74 @@ export const checkArchive = async (input: {
     examples,
   };
 };
+
+/** Where {@link checkEndState} finds the table, the index and the archive of a run. */
+export interface EndStateSources {
+  readonly dynamodb: DynamoDBClient;
+  readonly tableName: string;
+  readonly aggregatesTableName: string;
+  readonly search: Client;
+  /** Prefix of the search aliases. @default '' */
+  readonly searchPrefix?: string;
+  readonly s3: S3Client;
+  readonly bucket: string;
+  readonly archivePrefix: string;
+  /** The items the workload wrote to expire. */
+  readonly expiring: readonly ExpiringItem[];
+  /** When the run started, epoch ms: the archive is read from the day before. */
+  readonly startedAt: number;
+  /**
+   * Runs between the table scan and the checks: TTL keeps deleting, and whatever it removed
+   * before the scan must be through the pipeline by then.
+   */
+  readonly afterScan?: () => Promise<void>;
+}
+
+/** The end-state invariants of search, aggregates and archive, and the ones that failed. */
+export interface EndState {
+  readonly search: SearchInvariants;
+  readonly aggregates: AggregateInvariants;
+  readonly archive: ArchiveInvariants;
+  /** One line per count that is not 0; empty when every invariant held. */
+  readonly failures: string[];
+}
+
+/**
+ * Checks the end state of a run against the table: the search index matches it, every
+ * aggregate is exact, and the archive holds each expired item once and nothing a user
+ * deleted.
+ *
+ * @example
+ * const { failures } = await checkEndState({ dynamodb, tableName, aggregatesTableName, search, s3, bucket, archivePrefix, expiring, startedAt });
+ */
+export const checkEndState = async (sources: EndStateSources): Promise<EndState> => {
+  const items = await scanTable(sources.dynamodb, sources.tableName);
+  await sources.afterScan?.();
+  const search = await checkSearch(sources.search, items, sources.searchPrefix);
+  const aggregates = await checkAggregates(
+    sources.dynamodb,
+    sources.tableName,
+    sources.aggregatesTableName,
+  );
+  const archive = await checkArchive({
+    s3: sources.s3,
+    bucket: sources.bucket,
+    prefix: sources.archivePrefix,
+    expiring: sources.expiring,
+    items,
+    startedAt: sources.startedAt,
+  });
+  const failures: string[] = [];
+  const counts: [string, number][] = [
+    ['search.missing', search.missing],
+    ['search.stale', search.stale],
+    ['search.resurrected', search.resurrected],
+    ['aggregates.drift', aggregates.drift],
+    ['archive.lost', archive.lost],
+    ['archive.duplicates', archive.duplicates],
+    ['archive.userDeletesArchived', archive.userDeletesArchived],
+  ];
+  for (const [name, value] of counts)
+    if (value !== 0) failures.push(`${name} = ${value}, expected 0`);
+  return { search, aggregates, archive, failures };
+};

@@ -40,9 +40,8 @@ import { faultyDynamoDb, faultySearchClient, wrapHandler } from './inject.js';
 import {
   type AggregateInvariants,
   type ArchiveInvariants,
-  checkAggregates,
-  checkArchive,
-  checkSearch,
+  checkEndState,
+  type EndState,
   type SearchInvariants,
   scanTable,
 } from './invariants.js';
@@ -549,10 +548,15 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
     }
     const workloadReport = workload.report();
 
-    const ttlNotExercised = await waitForExpiries(engines, names.tableName, workloadReport, {
-      ttlWaitMs: options.ttlWaitMs ?? 60_000,
-      progress,
-    });
+    const ttlNotExercised = await waitForExpiries(
+      engines.dynamodb,
+      names.tableName,
+      workloadReport,
+      {
+        ttlWaitMs: options.ttlWaitMs ?? 60_000,
+        progress,
+      },
+    );
     if (searchNode?.down) progress('waiting for the OpenSearch node to come back');
     await searchNode?.back();
     progress('waiting for the pipeline to catch up under faults');
@@ -565,42 +569,33 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
     await harness.waitForIdle(idleTimeoutMs);
 
     progress('checking invariants');
-    const items = await scanTable(engines.dynamodb, names.tableName);
-    // TTL keeps deleting: whatever it removed before the scan must be through the pipeline.
-    await harness.waitForIdle(idleTimeoutMs);
     const checkClient = createSearchClient({ node: engines.openSearchUrl });
-    let searchInvariants: SearchInvariants;
+    let endState: EndState;
     try {
-      searchInvariants = await checkSearch(checkClient, items, names.searchPrefix);
+      endState = await checkEndState({
+        dynamodb: engines.dynamodb,
+        tableName: names.tableName,
+        aggregatesTableName: names.aggregatesTableName,
+        search: checkClient,
+        searchPrefix: names.searchPrefix,
+        s3: consumers.s3,
+        bucket: names.bucket,
+        archivePrefix: names.prefix,
+        expiring: workloadReport.expiring,
+        startedAt: started,
+        afterScan: () => harness!.waitForIdle(idleTimeoutMs),
+      });
     } finally {
       await checkClient.close();
     }
-    const aggregateInvariants = await checkAggregates(
-      engines.dynamodb,
-      names.tableName,
-      names.aggregatesTableName,
-    );
-    const archiveInvariants = await checkArchive({
-      s3: consumers.s3,
-      bucket: names.bucket,
-      prefix: names.prefix,
-      expiring: workloadReport.expiring,
-      items,
-      startedAt: started,
-    });
+    const { search: searchInvariants, aggregates: aggregateInvariants } = endState;
+    const archiveInvariants = endState.archive;
 
     const faults = plan.counts();
-    const failures: string[] = [];
+    const failures = [...endState.failures];
     const expectZero = (name: string, value: number) => {
       if (value !== 0) failures.push(`${name} = ${value}, expected 0`);
     };
-    expectZero('search.missing', searchInvariants.missing);
-    expectZero('search.stale', searchInvariants.stale);
-    expectZero('search.resurrected', searchInvariants.resurrected);
-    expectZero('aggregates.drift', aggregateInvariants.drift);
-    expectZero('archive.lost', archiveInvariants.lost);
-    expectZero('archive.duplicates', archiveInvariants.duplicates);
-    expectZero('archive.userDeletesArchived', archiveInvariants.userDeletesArchived);
     expectZero('store.acceptedInvalidTransitions', workloadReport.acceptedInvalidTransitions);
     expectZero('dlq.stillFailing', dlq.stillFailing);
     expectZero('dlq.poisonNotQueued', dlq.poisonNotQueued);
@@ -647,9 +642,12 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
  * Waits until DynamoDB's TTL has removed every expiring item that no user deleted, or
  * `ttlWaitMs` after the last one passed its expiry. Returns why TTL was not exercised
  * when it removed none of them.
+ *
+ * @example
+ * const ttlNotExercised = await waitForExpiries(dynamodb, 'orders', workload.report(), { ttlWaitMs: 60_000, progress: console.error });
  */
-const waitForExpiries = async (
-  engines: LocalEngines,
+export const waitForExpiries = async (
+  dynamodb: DynamoDBClient,
   tableName: string,
   workload: WorkloadReport,
   options: { ttlWaitMs: number; progress: (line: string) => void },
@@ -664,7 +662,7 @@ const waitForExpiries = async (
   let remaining = waiting.length;
   while (Date.now() < deadline) {
     const present = new Set(
-      (await scanTable(engines.dynamodb, tableName)).map((item) => `${item.PK}\u0000${item.SK}`),
+      (await scanTable(dynamodb, tableName)).map((item) => `${item.PK}\u0000${item.SK}`),
     );
     remaining = waiting.filter((item) => present.has(`${item.PK}\u0000${item.SK}`)).length;
     if (remaining === 0) return undefined;
