@@ -3,8 +3,12 @@ import type { ConsumerStats, EventCounts, SandboxStats } from '@pipeline/local';
 /** One event source mapping as `GET /pipeline` reports it. */
 export interface ConsumerStatus {
   readonly name: string;
-  /** Age of the oldest record not yet processed; 0 when caught up. */
+  /** Age of the oldest record not yet processed, from its write time; 0 when caught up. */
   readonly lagMs: number;
+  /** Which clock `lagMs` came from: the item's own write timestamp or the stream record's. */
+  readonly lagSource: ConsumerStats['lagSource'];
+  /** Write time → handler returned success over the last 60 s. */
+  readonly freshness: ConsumerStats['freshness'];
   /** Records processed per second over the last few seconds. */
   readonly throughputPerSecond: number;
   readonly processed: number;
@@ -62,6 +66,8 @@ export const createPipelineStatus = (
         return {
           name: consumer.name,
           lagMs: consumer.lagMs,
+          lagSource: consumer.lagSource,
+          freshness: consumer.freshness,
           throughputPerSecond:
             seconds > 0 ? Math.round(((consumer.processed - before) / seconds) * 10) / 10 : 0,
           processed: consumer.processed,

@@ -5,6 +5,7 @@ export * from './dynamodb-local.js';
 export * from './errors.js';
 export * from './failure-bucket.js';
 export * from './failure-queue.js';
+export * from './freshness.js';
 export * from './lambda-event.js';
 export * from './replay.js';
 export * from './runner.js';

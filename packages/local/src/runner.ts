@@ -19,7 +19,7 @@ import {
   rawItemKey,
   type StreamHandler,
 } from '@pipeline/streams';
-import type { DynamoDBRecord } from 'aws-lambda';
+import type { DynamoDBRecord, AttributeValue as LambdaAttributeValue } from 'aws-lambda';
 import {
   type BatchOutcome,
   interpretResponse,
@@ -35,12 +35,18 @@ import {
   type SkipCondition,
 } from './failure-queue.js';
 import {
+  type FreshnessSummary,
+  FreshnessWindow,
+  type LagSource,
+  recordWriteTime,
+} from './freshness.js';
+import {
   MAX_PAYLOAD_BYTES,
   payloadBytes,
   type TtlDeletions,
   toLambdaRecord,
 } from './lambda-event.js';
-import type { SandboxStats } from './sandbox.js';
+import { type SandboxStats, sandboxTimingOf } from './sandbox.js';
 import { processShardReaders, type ShardReaders } from './shard-readers.js';
 
 export type { StreamHandler };
@@ -98,7 +104,33 @@ export interface LocalRunnerOptions {
    */
   readonly throttleDelayMs?: number;
   readonly now?: () => number;
+  /**
+   * Called once per record whose batch succeeded, with the times of its stages, for the
+   * end-to-end benchmark's breakdown. Nothing is recorded when it is not given.
+   */
+  readonly onRecordStages?: (stages: RecordStages) => void;
   readonly onLog?: (message: string, details: Record<string, unknown>) => void;
+}
+
+/**
+ * The stages of one record through a mapping, as epoch milliseconds of the runner's clock.
+ * `handlerStartMs` and `handlerEndMs` come from inside the sandbox when the handler runs in
+ * one (its worker thread shares the process's clock), and from around the call otherwise.
+ */
+export interface RecordStages {
+  readonly consumer: string;
+  readonly sequenceNumber: string;
+  readonly keys: Readonly<Record<string, LambdaAttributeValue>> | undefined;
+  /** The item's write time (see {@link recordWriteTime}) and which clock gave it. */
+  readonly writtenMs: number;
+  readonly lagSource: LagSource;
+  /** The GetRecords call that returned it had answered. */
+  readonly readMs: number;
+  /** Its batch was closed (full, window over, or payload limit) and handed to the invoker. */
+  readonly batchClosedMs: number;
+  readonly handlerStartMs: number;
+  /** The handler returned success for its batch (the sink acknowledged). */
+  readonly handlerEndMs: number;
 }
 
 /** What the runner reports per consumer. */
@@ -122,8 +154,19 @@ export interface ConsumerStats {
   readonly throttledReads: number;
   /** Messages waiting in the on-failure queue now. */
   readonly dlqDepth: number;
-  /** Now minus the creation time of the oldest record not yet processed; 0 when caught up. */
+  /**
+   * Now minus the write time of the oldest record not yet processed; 0 when caught up.
+   * The write time is the item's own `updatedAt` where it has one (see `lagSource`).
+   */
   readonly lagMs: number;
+  /**
+   * Which clock `lagMs` came from: the item's own write timestamp, or the stream record's
+   * ApproximateCreationDateTime (DynamoDB Local stamps it to the minute). When caught up, the
+   * clock of the last record processed.
+   */
+  readonly lagSource: LagSource;
+  /** Write time → handler returned success, for the records processed over the last 60 s. */
+  readonly freshness: FreshnessSummary;
   /**
    * The mapping's event counts, as Lambda reports them with `MetricsConfig: EventCount`
    * (PolledEventCount, FilteredOutEventCount, InvokedEventCount, FailedInvokeEventCount,
@@ -193,6 +236,7 @@ const sequenceOf = (record: DynamoDBRecord): string => record.dynamodb?.Sequence
 interface Tracked {
   readonly sequenceNumber: string;
   readonly createdMs: number;
+  readonly source: LagSource;
   done: boolean;
 }
 
@@ -206,8 +250,8 @@ class SequenceTracker {
   #bySequence = new Map<string, Tracked>();
   #head = 0;
 
-  add(sequenceNumber: string, createdMs: number): void {
-    const entry = { sequenceNumber, createdMs, done: false };
+  add(sequenceNumber: string, createdMs: number, source: LagSource): void {
+    const entry = { sequenceNumber, createdMs, source, done: false };
     this.#entries.push(entry);
     this.#bySequence.set(sequenceNumber, entry);
   }
@@ -237,8 +281,8 @@ class SequenceTracker {
     return this.#entries.length - this.#head;
   }
 
-  oldestPendingCreatedMs(): number | undefined {
-    return this.#entries[this.#head]?.createdMs;
+  oldestPending(): Tracked | undefined {
+    return this.#entries[this.#head];
   }
 }
 
@@ -257,6 +301,13 @@ interface Counters {
   dlqRecords: number;
 }
 
+/** A record waiting in a lane, with the time its GetRecords call answered. */
+interface Queued {
+  readonly record: DynamoDBRecord;
+  readonly at: number;
+  readonly bytes: number;
+}
+
 interface Segment {
   readonly records: DynamoDBRecord[];
   retries: number;
@@ -267,10 +318,12 @@ interface Segment {
 class ShardWorker {
   readonly #tracker = new SequenceTracker();
   readonly #lanes: {
-    queue: { record: DynamoDBRecord; at: number; bytes: number }[];
+    queue: Queued[];
     busy: boolean;
   }[];
   readonly #signal = new Signal();
+  // Filled only when someone observes stages, so an unobserved runner pays nothing.
+  readonly #stamps = new WeakMap<DynamoDBRecord, { readMs: number; batchClosedMs: number }>();
   #ended = false;
   #lastRead: string | undefined;
   caughtUp = false;
@@ -290,8 +343,8 @@ class ShardWorker {
     return this.caughtUp && this.#tracker.pending === 0 && this.#lanes.every((lane) => !lane.busy);
   }
 
-  oldestPendingCreatedMs(): number | undefined {
-    return this.#tracker.oldestPendingCreatedMs();
+  oldestPending(): { readonly createdMs: number; readonly source: LagSource } | undefined {
+    return this.#tracker.oldestPending();
   }
 
   async run(): Promise<void> {
@@ -386,8 +439,9 @@ class ShardWorker {
       }
       const records = response.Records ?? [];
       if (records.length > 0) await options.ttlDeletions?.settled();
+      const readAt = now();
       for (const raw of records) {
-        this.#ingest(toLambdaRecord(raw, this.consumer.streamArn, options.ttlDeletions));
+        this.#ingest(toLambdaRecord(raw, this.consumer.streamArn, options.ttlDeletions), readAt);
       }
       iterator = response.NextShardIterator;
       this.caughtUp = records.length === 0;
@@ -419,11 +473,12 @@ class ShardWorker {
     while (!this.consumer.stopping && this.#tracker.pending > 0) await this.#signal.wait(50);
   }
 
-  #ingest(record: DynamoDBRecord): void {
+  #ingest(record: DynamoDBRecord, readAt: number): void {
     const sequenceNumber = sequenceOf(record);
     this.#lastRead = sequenceNumber;
     this.consumer.counters.recordsIn++;
-    this.#tracker.add(sequenceNumber, (record.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000);
+    const written = recordWriteTime(record);
+    this.#tracker.add(sequenceNumber, written.writtenMs, written.source);
     const { filters, parallelizationFactor } = this.consumer.definition;
     if (filters.length > 0 && !matchesAnyFilter(filters, record)) {
       // Lambda drops records that match no filter and moves past them.
@@ -432,11 +487,9 @@ class ShardWorker {
       return;
     }
     const lane = this.#lanes[laneOf(itemKeyOf(record), parallelizationFactor)]!;
-    lane.queue.push({
-      record,
-      at: (this.consumer.options.now ?? Date.now)(),
-      bytes: payloadBytes(record),
-    });
+    if (this.consumer.options.onRecordStages)
+      this.#stamps.set(record, { readMs: readAt, batchClosedMs: 0 });
+    lane.queue.push({ record, at: readAt, bytes: payloadBytes(record) });
   }
 
   #done(records: readonly DynamoDBRecord[]): void {
@@ -476,6 +529,13 @@ class ShardWorker {
         batch.push(next.record);
         lane.queue.shift();
       }
+      if (options.onRecordStages) {
+        const closedAt = now();
+        for (const record of batch) {
+          const stamp = this.#stamps.get(record);
+          if (stamp) stamp.batchClosedMs = closedAt;
+        }
+      }
       lane.busy = true;
       try {
         await this.#deliver(batch);
@@ -512,12 +572,11 @@ class ShardWorker {
       if (fresh.length === 0) continue;
       if (expired.length > 0) segment = { ...segment, records: fresh };
       segment.invokes++;
-      const outcome = await this.consumer.invoke(segment.records);
+      const { outcome, startMs, endMs } = await this.consumer.invoke(segment.records);
       // A crashed process never learns the outcome: no checkpoint, no retry, no DLQ message.
       if (this.consumer.crashed) return;
       if (outcome.kind === 'success') {
-        counters.processed += segment.records.length;
-        this.#done(segment.records);
+        this.#succeeded(segment.records, startMs, endMs);
         continue;
       }
       counters.failures++;
@@ -527,9 +586,7 @@ class ShardWorker {
         // Item failures name the checkpoint; bisect splits there and nowhere else
         // (services-ddb-batchfailurereporting: "bisected at the returned sequence number").
         if (outcome.firstFailedIndex > 0) {
-          const succeeded = segment.records.slice(0, outcome.firstFailedIndex);
-          counters.processed += succeeded.length;
-          this.#done(succeeded);
+          this.#succeeded(segment.records.slice(0, outcome.firstFailedIndex), startMs, endMs);
           const rest = segment.records.slice(outcome.firstFailedIndex);
           if (definition.bisectBatchOnError) {
             counters.bisections++;
@@ -562,6 +619,31 @@ class ShardWorker {
       );
       segments.unshift(segment);
     }
+  }
+
+  /** Records whose handler returned success: done, with their freshness and stages. */
+  #succeeded(records: readonly DynamoDBRecord[], startMs: number, endMs: number): void {
+    const { counters, options } = this.consumer;
+    counters.processed += records.length;
+    const observe = options.onRecordStages;
+    for (const record of records) {
+      const written = recordWriteTime(record);
+      this.consumer.recordFreshness(endMs, written);
+      if (!observe) continue;
+      const stamp = this.#stamps.get(record);
+      observe({
+        consumer: this.consumer.definition.name,
+        sequenceNumber: sequenceOf(record),
+        keys: record.dynamodb?.Keys,
+        writtenMs: written.writtenMs,
+        lagSource: written.source,
+        readMs: stamp?.readMs ?? startMs,
+        batchClosedMs: stamp?.batchClosedMs ?? startMs,
+        handlerStartMs: startMs,
+        handlerEndMs: endMs,
+      });
+    }
+    this.#done(records);
   }
 
   async #skip(segment: Segment, condition: SkipCondition): Promise<void> {
@@ -687,32 +769,58 @@ class ConsumerRunner {
     }
   }
 
-  async invoke(records: DynamoDBRecord[]): Promise<BatchOutcome> {
+  readonly #freshness = new FreshnessWindow(60);
+  #lastLagSource: LagSource = 'stream-record';
+
+  recordFreshness(finishedMs: number, written: { writtenMs: number; source: LagSource }): void {
+    this.#freshness.add(finishedMs, finishedMs - written.writtenMs);
+    this.#lastLagSource = written.source;
+  }
+
+  /**
+   * Invokes the handler once. `startMs` and `endMs` are the handler's own, measured inside
+   * its sandbox when it runs in one, else around the call.
+   */
+  async invoke(
+    records: DynamoDBRecord[],
+  ): Promise<{ outcome: BatchOutcome; startMs: number; endMs: number }> {
     this.counters.invocations++;
     this.counters.invokedEvents += records.length;
+    const now = this.options.now ?? Date.now;
     const timeoutMs =
       this.options.invokeTimeoutMs?.(this.definition) ?? this.definition.timeoutSeconds * 1000;
+    const event = { Records: records };
     let timer: NodeJS.Timeout | undefined;
+    const calledMs = now();
+    let outcome: BatchOutcome;
     try {
       const response = await Promise.race([
-        this.consumer.handler({ Records: records }),
+        this.consumer.handler(event),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
-      return interpretResponse(records, response);
+      outcome = interpretResponse(records, response);
     } catch (error) {
-      return { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+      outcome = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
     } finally {
       clearTimeout(timer);
     }
+    const returnedMs = now();
+    const inSandbox = sandboxTimingOf(event);
+    return {
+      outcome,
+      startMs: inSandbox?.startMs ?? calledMs,
+      endMs: inSandbox?.endMs ?? returnedMs,
+    };
   }
 
   stats(now: number): ConsumerStats {
-    let oldest: number | undefined;
+    let oldest: { readonly createdMs: number; readonly source: LagSource } | undefined;
     for (const { worker } of this.workers.values()) {
-      const created = worker.oldestPendingCreatedMs();
-      if (created !== undefined && (oldest === undefined || created < oldest)) oldest = created;
+      const pending = worker.oldestPending();
+      if (pending && (oldest === undefined || pending.createdMs < oldest.createdMs))
+        oldest = pending;
     }
     const { invokedEvents, failedInvokeEvents, ...counters } = this.counters;
     return {
@@ -720,7 +828,9 @@ class ConsumerRunner {
       shards: this.workers.size,
       ...counters,
       dlqDepth: this.dlq.depth(),
-      lagMs: oldest === undefined ? 0 : Math.max(0, now - oldest),
+      lagMs: oldest === undefined ? 0 : Math.max(0, now - oldest.createdMs),
+      lagSource: oldest?.source ?? this.#lastLagSource,
+      freshness: this.#freshness.summary(now),
       events: {
         polled: counters.recordsIn,
         filteredOut: counters.filteredOut,

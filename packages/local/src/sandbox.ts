@@ -85,11 +85,12 @@ import(workerData.bundleUrl).then(
     parentPort.on('message', async ({ id, event, context }) => {
       const deadline = Date.now() + context.remainingMs;
       const lambdaContext = { ...context, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
+      const startMs = Date.now();
       try {
         const response = await module.handler(event, lambdaContext);
-        parentPort.postMessage({ type: 'result', id, response });
+        parentPort.postMessage({ type: 'result', id, response, startMs, endMs: Date.now() });
       } catch (error) {
-        parentPort.postMessage({ type: 'result', id, error: error instanceof Error ? error.name + ': ' + error.message : String(error) });
+        parentPort.postMessage({ type: 'result', id, error: error instanceof Error ? error.name + ': ' + error.message : String(error), startMs, endMs: Date.now() });
       }
     });
   },
@@ -105,7 +106,28 @@ type SandboxMessage =
       readonly id: string;
       readonly response?: unknown;
       readonly error?: string;
+      readonly startMs: number;
+      readonly endMs: number;
     };
+
+/** When a handler ran inside its sandbox, by the sandbox's own clock (the process's). */
+export interface SandboxTiming {
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+const sandboxTimings = new WeakMap<object, SandboxTiming>();
+
+/**
+ * When the handler that took `event` started and returned inside its sandbox, so the
+ * runner's stage breakdown can tell dispatch to the worker thread from the handler's work.
+ *
+ * @example
+ * await pool.handler(event);
+ * sandboxTimingOf(event); // { startMs, endMs }
+ */
+export const sandboxTimingOf = (event: object): SandboxTiming | undefined =>
+  sandboxTimings.get(event);
 
 /** Why an invocation failed in its sandbox; the sandbox is then discarded. */
 export class SandboxError extends Error {
@@ -149,7 +171,12 @@ class Sandbox {
   readonly worker: Worker;
   readonly ready: Promise<number>;
   #pending:
-    | { readonly id: string; resolve(value: unknown): void; reject(error: Error): void }
+    | {
+        readonly id: string;
+        readonly event: object;
+        resolve(value: unknown): void;
+        reject(error: Error): void;
+      }
     | undefined;
   #dead = false;
 
@@ -170,6 +197,7 @@ class Sandbox {
         } else if (message.id === this.#pending?.id) {
           const pending = this.#pending;
           this.#pending = undefined;
+          sandboxTimings.set(pending.event, { startMs: message.startMs, endMs: message.endMs });
           if (message.error !== undefined) pending.reject(new Error(message.error));
           else pending.resolve(message.response);
         }
@@ -203,7 +231,7 @@ class Sandbox {
   invoke(event: DynamoDBStreamEvent, context: Record<string, unknown>): Promise<unknown> {
     const id = randomUUID();
     return new Promise((resolve, reject) => {
-      this.#pending = { id, resolve, reject };
+      this.#pending = { id, event, resolve, reject };
       this.worker.postMessage({ id, event, context });
     });
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { consumerNamed, EnvVar, mappingFunction, mappingNamed } from '@pipeline/pipeline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bundleHandler, SandboxError, SandboxPool } from '../src/index.js';
+import { bundleHandler, SandboxError, SandboxPool, sandboxTimingOf } from '../src/index.js';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 let directory: string;
@@ -79,6 +79,22 @@ describe('SandboxPool', () => {
     const stats = sandboxes.stats();
     expect(stats).toMatchObject({ coldStarts: 1, timeouts: 0, crashes: 0, alive: 1 });
     expect(stats.initMs).toHaveLength(1);
+  });
+
+  it("reports the handler's own start and return from inside the sandbox, after dispatch", async () => {
+    const sandboxes = pool();
+    await sandboxes.handler(ask('answer'));
+    const event = ask('wait');
+    const calledMs = Date.now();
+
+    await sandboxes.handler(event);
+    const returnedMs = Date.now();
+
+    const timing = sandboxTimingOf(event);
+    expect(timing).toBeDefined();
+    expect(timing!.startMs).toBeGreaterThanOrEqual(calledMs);
+    expect(timing!.endMs - timing!.startMs).toBeGreaterThanOrEqual(190);
+    expect(timing!.endMs).toBeLessThanOrEqual(returnedMs);
   });
 
   it('starts a second sandbox for a concurrent invocation, each cold once', async () => {
