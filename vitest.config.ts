@@ -21,7 +21,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: integrationFiles,
-          globalSetup: ['test/support/global-setup.ts'],
+          globalSetup: ['packages/testing/src/global-setup.ts'],
         },
       },
     ],

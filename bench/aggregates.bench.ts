@@ -24,13 +24,8 @@ import {
 import { mulberry32, zipfSampler } from '@pipeline/chaos';
 import { ensureTable, localAwsClientConfig, startDynamoDbLocal } from '@pipeline/local';
 import { aggregatesTable, EntityType, keys, type OrderStatus } from '@pipeline/model';
+import { insertRecord, modifyRecord, type PlainItem, streamEvent } from '@pipeline/testing';
 import type { DynamoDBRecord } from 'aws-lambda';
-import {
-  insertRecord,
-  modifyRecord,
-  type PlainItem,
-  streamEvent,
-} from '../test/support/stream-events.js';
 import type { Benchmark, Figure } from './figure.js';
 
 const RECORDS = 10_000;

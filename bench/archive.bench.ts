@@ -15,8 +15,8 @@ import {
 } from '@pipeline/archive';
 import { startArchiveServer } from '@pipeline/local';
 import { consumerNamed } from '@pipeline/pipeline';
+import { streamEvent, ttlRemoveRecord } from '@pipeline/testing';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { streamEvent, ttlRemoveRecord } from '../test/support/stream-events.js';
 import type { Benchmark, Figure } from './figure.js';
 
 const RECORDS = 20_000;

@@ -8,8 +8,8 @@ import { runInNewContext } from 'node:vm';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type ChangeEvent, processRecords } from '@pipeline/streams';
+import { modifyRecord, orderItem, streamEvent } from '@pipeline/testing';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { modifyRecord, orderItem, streamEvent } from '../test/support/stream-events.js';
 import type { Benchmark, Figure } from './figure.js';
 
 const BATCH = 1000;

@@ -3,10 +3,10 @@ import { readArchive } from '@pipeline/archive';
 import { EntityType } from '@pipeline/model';
 import { EnvVar, s3ClientConfig } from '@pipeline/pipeline';
 import { createStore } from '@pipeline/store';
+import { nonLoopbackAddresses, tryConnect } from '@pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runDemo } from '../../packages/cli/src/commands/demo.js';
 import type { RunningPipeline } from '../../packages/cli/src/commands/start.js';
-import { nonLoopbackAddresses, tryConnect } from '../support/network.js';
 import { callApi, inMemorySettings, line, startTestPipeline, utcToday } from './support.js';
 
 let pipeline: RunningPipeline;

@@ -1,8 +1,12 @@
 import { type DynamoDBClient, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import {
+  createAggregatesTable,
+  createMainTable,
+  insertRecord,
+  streamEvent,
+} from '@pipeline/testing';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAggregatesTable, createMainTable } from '../../../test/support/dynamodb.js';
-import { insertRecord, streamEvent } from '../../../test/support/stream-events.js';
 import {
   type AggregatesReader,
   createAggregatesConsumer,

@@ -1,12 +1,12 @@
 import type { DynamoDBClient, TransactWriteItemsCommandInput } from '@aws-sdk/client-dynamodb';
 import { TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
-import { describe, expect, it } from 'vitest';
-import { createAggregatesTable } from '../../../test/support/dynamodb.js';
 import {
+  createAggregatesTable,
   insertRecord,
   nextSequenceNumber,
   streamEvent,
-} from '../../../test/support/stream-events.js';
+} from '@pipeline/testing';
+import { describe, expect, it } from 'vitest';
 import { createAggregatesConsumer, type DynamoDbSender, productViews } from '../src/index.js';
 import { view } from './support.js';
 

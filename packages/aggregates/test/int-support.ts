@@ -1,14 +1,14 @@
 import { DeleteItemCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBRecord } from 'aws-lambda';
-import { expect } from 'vitest';
 import {
   insertRecord,
   modifyRecord,
   type PlainItem,
   removeRecord,
   ttlRemoveRecord,
-} from '../../../test/support/stream-events.js';
+} from '@pipeline/testing';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { expect } from 'vitest';
 import { aggregates, verify } from '../src/index.js';
 
 /**

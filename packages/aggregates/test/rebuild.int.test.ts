@@ -1,7 +1,6 @@
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { createAggregatesTable, createMainTable, streamEvent } from '@pipeline/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAggregatesTable, createMainTable } from '../../../test/support/dynamodb.js';
-import { streamEvent } from '../../../test/support/stream-events.js';
 import {
   aggregates,
   counterKey,

@@ -3,14 +3,9 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import { marshall, NumberValueImpl as NumberValue } from '@aws-sdk/util-dynamodb';
 // The lead exports it from @pipeline/local; until then the test reaches the module itself.
 import { type ArchiveServer, startArchiveServer } from '@pipeline/local';
+import { insertRecord, removeRecord, streamEvent, ttlRemoveRecord } from '@pipeline/testing';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  insertRecord,
-  removeRecord,
-  streamEvent,
-  ttlRemoveRecord,
-} from '../../../test/support/stream-events.js';
 import { encodeRecords } from '../src/codec.js';
 import { createArchiveConsumer } from '../src/consumer.js';
 import { ArchiveConflictError } from '../src/errors.js';

@@ -4,9 +4,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 // The lead exports it from @pipeline/local; until then the test reaches the module itself.
 import { type ArchiveServer, startArchiveServer } from '@pipeline/local';
+import { createMainTable, streamEvent, type TestTable, ttlRemoveRecord } from '@pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMainTable, type TestTable } from '../../../test/support/dynamodb.js';
-import { streamEvent, ttlRemoveRecord } from '../../../test/support/stream-events.js';
 import { createArchiveConsumer } from '../src/consumer.js';
 import { readArchive } from '../src/reader.js';
 import { restoreRecords } from '../src/restore.js';

@@ -1,5 +1,5 @@
 import { EntityType, keys } from '@pipeline/model';
-import type { PlainItem } from '../../../test/support/stream-events.js';
+import type { PlainItem } from '@pipeline/testing';
 
 const NOW = '2026-11-20T10:00:00.000Z';
 

@@ -18,13 +18,9 @@ import {
 } from '@pipeline/search';
 import { createStore, type Store } from '@pipeline/store';
 import type { LogSink } from '@pipeline/streams';
+import { createMainTable, localStreamsClient, type TestTable } from '@pipeline/testing';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  createMainTable,
-  localStreamsClient,
-  type TestTable,
-} from '../../../test/support/dynamodb.js';
 import { checkSearch, scanTable } from '../src/index.js';
 
 let table: TestTable;

@@ -1,2 +1,3 @@
 export * from './command.js';
+export { bundleMappings } from './consumers.js';
 export * from './progress.js';

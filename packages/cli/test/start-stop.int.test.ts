@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processAlive, processGroupOf, processTree } from '@pipeline/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { processAlive, processGroupOf, processTree } from '../../../test/support/processes.js';
 import type { RuntimeFile } from '../src/runtime-file.js';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));

@@ -1,9 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  createMainTable,
+  localDynamoDbClient,
+  nonLoopbackAddresses,
+  startReportingScript,
+  tryConnect,
+} from '@pipeline/testing';
 import { describe, expect, inject, it } from 'vitest';
-import { createMainTable, localDynamoDbClient } from '../../../test/support/dynamodb.js';
-import { nonLoopbackAddresses, tryConnect } from '../../../test/support/network.js';
-import { startReportingScript } from '../../../test/support/processes.js';
 import { assertJava17, JavaMissingError, startDynamoDbLocal } from '../src/index.js';
 
 const javaProcessesOnPort = (port: number): number =>

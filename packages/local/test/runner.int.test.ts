@@ -11,14 +11,14 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mainTable } from '@pipeline/model';
 import { type ConsumerDefinition, consumerNamed, validateConsumer } from '@pipeline/pipeline';
-import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createMainTable,
   createTestTable,
   localStreamsClient,
   type TestTable,
-} from '../../../test/support/dynamodb.js';
+} from '@pipeline/testing';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   FailureBucket,
   FileQueue,

@@ -8,9 +8,9 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { createMainTable, type TestTable } from '@pipeline/testing';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createMainTable, type TestTable } from '../../../test/support/dynamodb.js';
 import { LocalTtlProcess } from '../src/index.js';
 
 let table: TestTable;

@@ -2,9 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { nonLoopbackAddresses, startReportingScript, tryConnect } from '@pipeline/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nonLoopbackAddresses, tryConnect } from '../../../test/support/network.js';
-import { startReportingScript } from '../../../test/support/processes.js';
 import {
   JdkMissingError,
   MavenMissingError,

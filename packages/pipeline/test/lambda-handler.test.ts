@@ -1,14 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { processBatch } from '@pipeline/streams';
+import { insertRecord, orderItem, streamEvent, userItem } from '@pipeline/testing';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  insertRecord,
-  orderItem,
-  streamEvent,
-  userItem,
-} from '../../../test/support/stream-events.js';
 import { BATCH_ITEM_FAILURES_METRIC, lambdaHandler, METRICS_NAMESPACE } from '../src/index.js';
 
 const SERVICE = 'test-consumer';

@@ -6,12 +6,8 @@ import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { LocalRunner } from '@pipeline/local';
 import { createStore, type Store } from '@pipeline/store';
+import { createMainTable, localStreamsClient, type TestTable } from '@pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createMainTable,
-  localStreamsClient,
-  type TestTable,
-} from '../../../test/support/dynamodb.js';
 import { aliasTargets, backfill, createSearchSyncConsumer } from '../src/index.js';
 import { type SearchFixture, startRunner, startSearchFixture } from './support.js';
 

@@ -1,12 +1,6 @@
 import { decodeRecord } from '@pipeline/streams';
+import { insertRecord, modifyRecord, orderItem, removeRecord, userItem } from '@pipeline/testing';
 import { describe, expect, it } from 'vitest';
-import {
-  insertRecord,
-  modifyRecord,
-  orderItem,
-  removeRecord,
-  userItem,
-} from '../../../test/support/stream-events.js';
 import {
   type BulkClient,
   type BulkOperation,

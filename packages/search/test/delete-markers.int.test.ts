@@ -17,13 +17,9 @@ import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { Client } from '@opensearch-project/opensearch';
 import { type OpenSearchNode, startOpenSearchNode } from '@pipeline/opensearch-local';
 import { createStore } from '@pipeline/store';
+import { createMainTable, localStreamsClient, type TestTable } from '@pipeline/testing';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createMainTable,
-  localStreamsClient,
-  type TestTable,
-} from '../../../test/support/dynamodb.js';
 import {
   createSearchClient,
   createSearchSyncConsumer,

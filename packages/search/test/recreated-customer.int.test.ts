@@ -3,15 +3,16 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Client } from '@opensearch-project/opensearch';
 import { keys } from '@pipeline/model';
 import { createStore, type Store } from '@pipeline/store';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMainTable, type TestTable } from '../../../test/support/dynamodb.js';
 import {
+  createMainTable,
   insertRecord,
   modifyRecord,
   type PlainItem,
   removeRecord,
   streamEvent,
-} from '../../../test/support/stream-events.js';
+  type TestTable,
+} from '@pipeline/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSearchSyncConsumer, type SearchSyncOptions } from '../src/index.js';
 import { getDocument, type SearchFixture, startSearchFixture } from './support.js';
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@opensearch-project/opensearch';
 import { createStore } from '@pipeline/store';
+import { createMainTable, type TestTable } from '@pipeline/testing';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createMainTable, type TestTable } from '../../../test/support/dynamodb.js';
 import {
   aliasTargets,
   buildIndexTemplate,

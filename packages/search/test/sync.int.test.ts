@@ -1,14 +1,16 @@
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { LocalRunner } from '@pipeline/local';
 import { createStore, type Store } from '@pipeline/store';
-import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createMainTable,
+  insertRecord,
   localStreamsClient,
+  streamEvent,
   type TestTable,
-} from '../../../test/support/dynamodb.js';
-import { insertRecord, streamEvent, userItem } from '../../../test/support/stream-events.js';
+  userItem,
+} from '@pipeline/testing';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BulkClient,
   createSearchSyncConsumer,

@@ -5,12 +5,8 @@ import {
   type BatchWriteItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { keys } from '@pipeline/model';
+import { createMainTable, localDynamoDbClient, type TestTable } from '@pipeline/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  createMainTable,
-  localDynamoDbClient,
-  type TestTable,
-} from '../../../test/support/dynamodb.js';
 import { createStore, ItemTooLargeError, type Store, UnprocessedItemsError } from '../src/index.js';
 
 let table: TestTable;

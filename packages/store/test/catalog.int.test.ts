@@ -1,7 +1,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { keys } from '@pipeline/model';
+import { createMainTable, type TestTable } from '@pipeline/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createMainTable, type TestTable } from '../../../test/support/dynamodb.js';
 import {
   AlreadyExistsError,
   createStore,

@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { createMainTable, type TestTable } from '@pipeline/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createMainTable, type TestTable } from '../../../test/support/dynamodb.js';
 import { createStore, type Store, ValidationError } from '../src/index.js';
 
 let table: TestTable;

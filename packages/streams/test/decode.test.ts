@@ -1,7 +1,4 @@
 import { NumberValueImpl, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBRecord } from 'aws-lambda';
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
 import {
   insertRecord,
   modifyRecord,
@@ -10,7 +7,10 @@ import {
   streamEvent,
   ttlRemoveRecord,
   userItem,
-} from '../../../test/support/stream-events.js';
+} from '@pipeline/testing';
+import type { DynamoDBRecord } from 'aws-lambda';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import {
   DecodeError,
   decodeEvent,

@@ -1,5 +1,4 @@
 import { type FilterPattern, pipeline } from '@pipeline/pipeline';
-import { describe, expect, it } from 'vitest';
 import {
   insertRecord,
   modifyRecord,
@@ -7,7 +6,8 @@ import {
   removeRecord,
   ttlRemoveRecord,
   userItem,
-} from '../../../test/support/stream-events.js';
+} from '@pipeline/testing';
+import { describe, expect, it } from 'vitest';
 import { matchesAnyFilter, matchesFilter, UnsupportedFilterError } from '../src/index.js';
 
 const paidOrder = insertRecord(orderItem({ status: 'paid', itemCount: 3 }));

@@ -1,15 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { insertRecord, modifyRecord, orderItem, streamEvent, userItem } from '@pipeline/testing';
 import type { DynamoDBRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  insertRecord,
-  modifyRecord,
-  orderItem,
-  streamEvent,
-  userItem,
-} from '../../../test/support/stream-events.js';
 import {
   type ChangeEvent,
   compareSequenceNumbers,

@@ -1,7 +1,7 @@
+import { bundleMappings } from '@pipeline/cli';
 import { type DynamoDbLocal, startDynamoDbLocal } from '@pipeline/local';
 import { type OpenSearchNode, startOpenSearchNode } from '@pipeline/opensearch-local';
 import type { TestProject } from 'vitest/node';
-import { bundleMappings } from '../../packages/cli/src/consumers.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
