@@ -1,12 +1,15 @@
+import { PipelineError } from '@pipeline/errors';
+
+/** The codes of the errors below. */
+export type AggregatesErrorCode =
+  | 'aggregates.generationMoved'
+  | 'aggregates.invalidQuery'
+  | 'aggregates.invalidSourceImage'
+  | 'aggregates.unprocessed'
+  | 'aggregates.unsafeInteger';
+
 /** Base class of every error the aggregates package throws. */
-export class AggregatesError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'AggregatesError';
-    this.code = code;
-  }
-}
+export class AggregatesError extends PipelineError<AggregatesErrorCode> {}
 
 /** A source image lacks a field an aggregate needs, or holds a value of the wrong shape. */
 export class InvalidSourceImageError extends AggregatesError {

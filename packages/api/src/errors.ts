@@ -1,11 +1,23 @@
+import { PipelineError } from '@pipeline/errors';
+
+/** The codes of the errors below. */
+export type ApiErrorCode =
+  | 'api.bodyTooLarge'
+  | 'api.hostNotAllowed'
+  | 'api.invalidJson'
+  | 'api.invalidParameter'
+  | 'api.methodNotAllowed'
+  | 'api.notAvailable'
+  | 'api.notFound'
+  | 'api.routeNotFound'
+  | 'api.unknownParameter'
+  | 'api.unsupportedMediaType';
+
 /** Base class of every error the HTTP API raises itself; `status` is the HTTP status it answers with. */
-export class ApiError extends Error {
-  readonly code: string;
+export class ApiError extends PipelineError<ApiErrorCode> {
   readonly status: number;
-  constructor(code: string, status: number, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ApiError';
-    this.code = code;
+  constructor(code: ApiErrorCode, status: number, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.status = status;
   }
 }

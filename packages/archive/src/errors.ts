@@ -1,12 +1,15 @@
+import { PipelineError } from '@pipeline/errors';
+
+/** The codes of the errors below. */
+export type ArchiveErrorCode =
+  | 'archive.badFormat'
+  | 'archive.badQuery'
+  | 'archive.badRecord'
+  | 'archive.conflict'
+  | 'archive.writeFailed';
+
 /** Base class of every error the archive raises. */
-export class ArchiveError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ArchiveError';
-    this.code = code;
-  }
-}
+export class ArchiveError extends PipelineError<ArchiveErrorCode> {}
 
 /** S3 did not acknowledge an archive object; its records must be delivered again. */
 export class ArchiveWriteError extends ArchiveError {

@@ -1,12 +1,14 @@
+import { PipelineError } from '@pipeline/errors';
+
+/** The codes of the errors below. */
+export type ChaosErrorCode =
+  | 'chaos.injected'
+  | 'chaos.searchNodeRestart'
+  | 'chaos.stackStart'
+  | 'chaos.unexpectedOutcome';
+
 /** Base class of every error raised by the chaos run. */
-export class ChaosError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ChaosError';
-    this.code = code;
-  }
-}
+export class ChaosError extends PipelineError<ChaosErrorCode> {}
 
 /** A fault the run injected on purpose; consumers and the runner must survive it. */
 export class InjectedFaultError extends ChaosError {

@@ -1,12 +1,14 @@
+import { PipelineError } from '@pipeline/errors';
+
+/** The codes of the errors below. */
+export type LocalRuntimeErrorCode =
+  | 'local.dataDirectoryLocked'
+  | 'local.dynamodbStart'
+  | 'local.javaMissing'
+  | 'local.ttlLedgerCorrupt';
+
 /** Base class of every error raised by the local runtime. */
-export class LocalRuntimeError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LocalRuntimeError';
-    this.code = code;
-  }
-}
+export class LocalRuntimeError extends PipelineError<LocalRuntimeErrorCode> {}
 
 /** Java is not installed or is older than DynamoDB Local needs. */
 export class JavaMissingError extends LocalRuntimeError {

@@ -1,12 +1,14 @@
+import { PipelineError } from '@pipeline/errors';
+
+/** The codes of the errors below. */
+export type OpenSearchLocalErrorCode =
+  | 'opensearchLocal.jdkMissing'
+  | 'opensearchLocal.mavenMissing'
+  | 'opensearchLocal.resolve'
+  | 'opensearchLocal.start';
+
 /** Base class of every error raised while bringing up the local OpenSearch node. */
-export class OpenSearchLocalError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'OpenSearchLocalError';
-    this.code = code;
-  }
-}
+export class OpenSearchLocalError extends PipelineError<OpenSearchLocalErrorCode> {}
 
 /** A JDK 17 or newer (java and javac) is not installed. */
 export class JdkMissingError extends OpenSearchLocalError {

@@ -1,6 +1,7 @@
+import { PipelineError } from '@pipeline/errors';
+
 /** A pipeline definition asks for settings Lambda would refuse or that break a consumer's guarantees. */
-export class PipelineDefinitionError extends Error {
-  readonly code = 'pipeline.invalidDefinition';
+export class PipelineDefinitionError extends PipelineError<'pipeline.invalidDefinition'> {
   readonly consumer: string;
   readonly setting: string;
   /** What `consumer` names: a consumer, a mapping, or the stream's list of mappings. */
@@ -12,7 +13,7 @@ export class PipelineDefinitionError extends Error {
     options?: { cause?: unknown; subject?: 'consumer' | 'mapping' | 'stream' },
   ) {
     const subject = options?.subject ?? 'consumer';
-    super(`${subject} "${consumer}": ${setting} ${reason}`, options);
+    super('pipeline.invalidDefinition', `${subject} "${consumer}": ${setting} ${reason}`, options);
     this.subject = subject;
     this.name = 'PipelineDefinitionError';
     this.consumer = consumer;

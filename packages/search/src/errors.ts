@@ -1,12 +1,17 @@
+import { PipelineError } from '@pipeline/errors';
+import type { SearchSetupFailure } from './setup.js';
+
+/** The codes of the errors below. */
+export type SearchErrorCode =
+  | 'search.backfillFailed'
+  | 'search.bulkItemFailed'
+  | 'search.invalidQuery'
+  | 'search.invalidSourceItem'
+  | 'search.requestFailed'
+  | `search.setup.${SearchSetupFailure}`;
+
 /** Base class of every error the search package throws; `code` is stable for callers to branch on. */
-export class SearchError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SearchError';
-    this.code = code;
-  }
-}
+export class SearchError extends PipelineError<SearchErrorCode> {}
 
 /** One problem with a search input, by path. */
 export interface SearchIssue {

@@ -1,12 +1,22 @@
+import { PipelineError } from '@pipeline/errors';
+
+/** The codes of the errors below. */
+export type StoreErrorCode =
+  | 'order.invalidTransition'
+  | 'store.alreadyExists'
+  | 'store.corruptItem'
+  | 'store.invalidCursor'
+  | 'store.itemTooLarge'
+  | 'store.notFound'
+  | 'store.staleRevision'
+  | 'store.transactionConflict'
+  | 'store.unprocessedItems'
+  | 'store.validation'
+  | 'user.emailTaken'
+  | 'user.insufficientPoints';
+
 /** Base class of every error the store raises; `code` is stable so callers can branch on it. */
-export class StoreError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StoreError';
-    this.code = code;
-  }
-}
+export class StoreError extends PipelineError<StoreErrorCode> {}
 
 /** One problem found while validating an input. */
 export interface ValidationIssue {

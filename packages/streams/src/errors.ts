@@ -1,12 +1,15 @@
+import { PipelineError } from '@pipeline/errors';
+
+/** The codes of the errors below. */
+export type StreamsErrorCode =
+  | 'stream.decode'
+  | 'stream.invalidHandlerResult'
+  | 'stream.malformedAttribute'
+  | 'stream.unreportableFailure'
+  | 'stream.unsupportedFilter';
+
 /** Base class of every error the streams package throws; branch on `code`. */
-export class StreamsError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StreamsError';
-    this.code = code;
-  }
-}
+export class StreamsError extends PipelineError<StreamsErrorCode> {}
 
 /** Why a stream record could not be decoded. */
 export const DecodeFailureReason = {
