@@ -4,8 +4,8 @@ import { aggregatesTable, mainTable } from '@pipeline/model';
 import {
   ACCESS_ACTIONS,
   Access,
+  accessEnvironment,
   type ConsumerDefinition,
-  EnvVar,
   mappingFunction,
   mappings,
   validateStreamReaders,
@@ -128,8 +128,6 @@ export class PipelineStack extends Stack {
         destroyOnRemoval: !production,
         ...placement,
         ...(this.failureBucket ? { onFailureBucket: this.failureBucket.bucket } : {}),
-        // The archive names the source table in every record.
-        environment: { [EnvVar.tableName]: this.mainTable.table.tableName },
       });
     });
 
@@ -217,25 +215,28 @@ export class PipelineStack extends Stack {
           break;
         case Access.writeAggregates:
           this.aggregatesTable.grant(role, ACCESS_ACTIONS.writeAggregates);
-          consumer.addEnvironment(EnvVar.aggregatesTableName, this.aggregatesTable.table.tableName);
           break;
         case Access.writeArchive:
           this.archive.grantObjects(role, ACCESS_ACTIONS.writeArchive);
-          consumer.addEnvironment(EnvVar.archiveBucket, this.archive.bucket.bucketName);
-          consumer.addEnvironment(EnvVar.archivePrefix, this.archive.prefix);
           break;
-        case Access.writeSearch: {
-          const search = this.search!;
-          search.grantIndexWrite(role);
-          consumer.addEnvironment(EnvVar.openSearchUrl, search.endpointUrl);
-          consumer.addEnvironment(EnvVar.openSearchSigV4, 'true');
-          consumer.addEnvironment(EnvVar.openSearchService, search.signingService);
+        case Access.writeSearch:
+          this.search!.grantIndexWrite(role);
           break;
-        }
         default:
           assertNever(access);
       }
     }
+    const environment = accessEnvironment(consumer.definition.access, {
+      tableName: this.mainTable.table.tableName,
+      aggregatesTableName: this.aggregatesTable.table.tableName,
+      archiveBucket: this.archive.bucket.bucketName,
+      archivePrefix: this.archive.prefix,
+      search: {
+        url: this.search?.endpointUrl ?? '',
+        signingService: this.search?.signingService ?? '',
+      },
+    });
+    for (const [name, value] of Object.entries(environment)) consumer.addEnvironment(name, value);
   }
 }
 

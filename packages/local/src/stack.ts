@@ -14,7 +14,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { aggregatesTable, mainTable } from '@pipeline/model';
 import { type OpenSearchNode, startOpenSearchNode } from '@pipeline/opensearch-local';
-import { EnvVar } from '@pipeline/pipeline';
+import { Access, accessEnvironment, EnvVar } from '@pipeline/pipeline';
 import { type ArchiveServer, startArchiveServer } from './archive-server.js';
 import { type DynamoDbLocal, localAwsClientConfig, startDynamoDbLocal } from './dynamodb-local.js';
 import { DataDirectoryLockedError } from './errors.js';
@@ -283,12 +283,16 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
       streams,
       ttl,
       handlerEnvironment: {
-        [EnvVar.tableName]: settings.tableName,
-        [EnvVar.aggregatesTableName]: settings.aggregatesTableName,
+        // What every consumer's access needs, as the CDK app sets it per function; and
+        // the local engines' endpoints, which functions in AWS do without.
+        ...accessEnvironment(Object.values(Access), {
+          tableName: settings.tableName,
+          aggregatesTableName: settings.aggregatesTableName,
+          archiveBucket: settings.archiveBucket,
+          archivePrefix: settings.archivePrefix,
+          search: { url: openSearchUrl },
+        }),
         [EnvVar.dynamodbEndpoint]: dynamodbEndpoint,
-        [EnvVar.openSearchUrl]: openSearchUrl,
-        [EnvVar.archiveBucket]: settings.archiveBucket,
-        [EnvVar.archivePrefix]: settings.archivePrefix,
         [EnvVar.s3Endpoint]: archive.endpoint,
         // Locally the runner's /pipeline figures stand in for CloudWatch, and EMF lines on
         // stdout would drown the launcher's own output.
