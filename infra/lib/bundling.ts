@@ -1,6 +1,10 @@
 /** The CDK's form of the bundling settings in `@pipeline/pipeline` (`consumerBundling`). */
 import { fileURLToPath } from 'node:url';
-import { esbuildOptions as bundleOptions, consumerBundling } from '@pipeline/pipeline';
+import {
+  esbuildOptions as bundleOptions,
+  bundleSubstitutes,
+  consumerBundling,
+} from '@pipeline/pipeline';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 
 export { consumerBundling };
@@ -20,6 +24,9 @@ export const cdkBundlingOptions = (): BundlingOptions => ({
   banner: consumerBundling.banner,
   bundleAwsSDK: true,
   externalModules: [...consumerBundling.external],
+  esbuildArgs: {
+    '--alias': Object.entries(bundleSubstitutes()).map(([from, to]) => `${from}=${to}`),
+  },
 });
 
 /**

@@ -2,6 +2,29 @@
  * How every function is bundled, written once: the CDK app, the local runner's sandboxes
  * and the bundle benchmark all derive their esbuild settings from {@link consumerBundling}.
  */
+import { fileURLToPath } from 'node:url';
+
+// Module specifiers a bundle resolves to a module of bundle-substitutes/ instead, each file
+// saying why. esbuild applies them to every import, dynamic ones included.
+const SUBSTITUTES = {
+  '@aws-sdk/credential-provider-node': 'credential-provider-node.ts',
+  http: 'node-http.cjs',
+  'node:http': 'node-http.cjs',
+} as const;
+
+/**
+ * The `alias` map of every bundle: module specifier to the absolute path of its substitute.
+ *
+ * @example
+ * await esbuild.build({ entryPoints: ['functions/sync-search.ts'], bundle: true, alias: bundleSubstitutes() });
+ */
+export const bundleSubstitutes = (): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(SUBSTITUTES).map(([specifier, file]) => [
+      specifier,
+      fileURLToPath(new URL(`./bundle-substitutes/${file}`, import.meta.url)),
+    ]),
+  );
 
 /** The esbuild settings every function bundle is built with. */
 export const consumerBundling = {
@@ -40,6 +63,7 @@ export const esbuildOptions = (entry: string, outfile: string, absWorkingDir: st
   mainFields: [...consumerBundling.mainFields],
   banner: { js: consumerBundling.banner },
   external: [...consumerBundling.external],
+  alias: bundleSubstitutes(),
   absWorkingDir,
   logLevel: 'silent' as const,
 });

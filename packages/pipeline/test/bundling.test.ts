@@ -1,0 +1,77 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { esbuildOptions } from '../src/index.js';
+
+const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
+let directory: string;
+
+// Resolves the SDK's default credentials and loads node:http, as a client's module init does.
+const ENTRY = `
+import { request } from 'node:http';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+export const httpRequest = typeof request;
+export const credentials = () => defaultProvider()();
+`;
+
+beforeAll(() => {
+  mkdirSync(join(repositoryRoot, 'test-artifacts'), { recursive: true });
+  // Under the repository, so the entry's imports resolve from its node_modules.
+  directory = mkdtempSync(join(repositoryRoot, 'test-artifacts', 'bundling-test-'));
+  writeFileSync(join(directory, 'entry.ts'), ENTRY);
+});
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+const bundle = async () => {
+  const outfile = join(directory, 'out', 'index.mjs');
+  const result = await build({
+    ...esbuildOptions(join(directory, 'entry.ts'), outfile, repositoryRoot),
+    metafile: true,
+  });
+  return { outfile, inputs: Object.keys(result.metafile.inputs) };
+};
+
+const run = (outfile: string, environment: Record<string, string>) =>
+  execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(`file://${outfile}`)}); process.stdout.write(JSON.stringify({ http: m.httpRequest, credentials: await m.credentials().catch((e) => e.name) }));`,
+    ],
+    { env: { PATH: process.env.PATH ?? '', ...environment }, encoding: 'utf8' },
+  );
+
+describe('function bundles', () => {
+  it('resolve the default credential chain to the environment alone, with none of its other links', async () => {
+    const { inputs } = await bundle();
+    expect(inputs.some((path) => path.includes('@aws-sdk/credential-provider-env'))).toBe(true);
+    for (const link of ['credential-provider-sso', 'credential-provider-ini', 'nested-clients'])
+      expect(inputs.filter((path) => path.includes(link))).toEqual([]);
+  });
+
+  it('hand out the credentials Lambda puts in the environment, session token included', async () => {
+    const { outfile } = await bundle();
+    const out = JSON.parse(
+      run(outfile, {
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+        AWS_SESSION_TOKEN: 'token',
+      }),
+    );
+    expect(out.http).toBe('function');
+    expect(out.credentials).toMatchObject({
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'secret',
+      sessionToken: 'token',
+    });
+  });
+
+  it('fail with the SDK credentials error when the environment holds none', async () => {
+    const { outfile } = await bundle();
+    expect(JSON.parse(run(outfile, {})).credentials).toBe('CredentialsProviderError');
+  });
+});
