@@ -25,7 +25,10 @@
  */
 
 import { loadavg } from 'node:os';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { createAggregatesReader } from '@pipeline/aggregates';
+import { localAwsClientConfig } from '@pipeline/local';
 import { searchIndexNames } from '@pipeline/search';
 import { type RunningPipeline, startPipeline } from '../packages/cli/src/commands/start.js';
 import { resolveLocalSettings } from '../packages/cli/src/settings.js';
@@ -80,9 +83,14 @@ const runPhase = async (
   seconds: number,
   prefix: string,
 ): Promise<PhaseResult> => {
+  // The readers and the probe have clients of their own: on the writer's, their requests
+  // would queue behind up to 256 writes in flight (50 sockets) and time the queue instead.
+  const clientConfig = localAwsClientConfig(pipeline.engines.dynamodbEndpoint);
+  const readerClient = new DynamoDBClient(clientConfig);
+  const probeClient = new DynamoDBStreamsClient(clientConfig);
   const aggregates = createAggregatesReader({
     tableName: aggregatesTableName,
-    client: pipeline.engines.dynamodb,
+    client: readerClient,
   });
   const readCount = async () =>
     (await aggregates.getDailySeries({ from: today(), to: today() }, { consistentRead: true }))[0]
@@ -90,7 +98,7 @@ const runPhase = async (
   const baseCount = await readCount();
   const recorder = new StageRecorder(MAPPING_OF_PATH);
   stageSink.recorder = recorder;
-  const probe = probeStream(pipeline.engines.streams, pipeline.engines.streamArn, (id, at) =>
+  const probe = probeStream(probeClient, pipeline.engines.streamArn, (id, at) =>
     recorder.readableOnStream(id, at),
   );
   const cpuBefore = process.cpuUsage();
@@ -203,6 +211,8 @@ const runPhase = async (
     .catch(() => false);
   await Promise.all([searchPoller, aggregatesPoller]);
   await probe.stop();
+  readerClient.destroy();
+  probeClient.destroy();
   stageSink.recorder = undefined;
   const cpu = process.cpuUsage(cpuBefore);
   const nodeCpuPct = Math.round(((cpu.user + cpu.system) / 1000 / (Date.now() - cpuFrom)) * 100);
