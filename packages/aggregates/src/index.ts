@@ -1,11 +1,16 @@
-export * from './apply.js';
-export * from './cells.js';
-export * from './consumer.js';
-export * from './declarations.js';
-export * from './errors.js';
-export * from './keys.js';
-export * from './maintenance.js';
-export * from './plan.js';
-export * from './read.js';
-export * from './transactions.js';
-export * from './types.js';
+export { type DynamoDbSender, isRetryable } from './apply.js';
+export { parseCellId, subtract } from './cells.js';
+export { createAggregatesConsumer } from './consumer.js';
+export { aggregates } from './declarations.js';
+export {
+  AggregatesError,
+  type AggregatesErrorCode,
+  GenerationSwitchError,
+  InvalidQueryError,
+  InvalidSourceImageError,
+  UnprocessedItemsError,
+  UnsafeIntegerError,
+} from './errors.js';
+export { type MaintenanceOptions, rebuild, verify } from './maintenance.js';
+export { contributionOf } from './plan.js';
+export { type AggregatesReader, createAggregatesReader } from './read.js';

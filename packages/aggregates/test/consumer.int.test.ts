@@ -7,12 +7,9 @@ import {
 } from '@pipeline/testing';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  type AggregatesReader,
-  createAggregatesConsumer,
-  createAggregatesReader,
-  type DynamoDbSender,
-} from '../src/index.js';
+import type { DynamoDbSender } from '../src/apply.js';
+import { createAggregatesConsumer } from '../src/consumer.js';
+import { type AggregatesReader, createAggregatesReader } from '../src/read.js';
 import { expectNoDrift, MainTableWriter } from './int-support.js';
 import { order, view } from './support.js';
 

@@ -7,7 +7,9 @@ import {
   streamEvent,
 } from '@pipeline/testing';
 import { describe, expect, it } from 'vitest';
-import { createAggregatesConsumer, type DynamoDbSender, productViews } from '../src/index.js';
+import type { DynamoDbSender } from '../src/apply.js';
+import { createAggregatesConsumer } from '../src/consumer.js';
+import { productViews } from '../src/declarations.js';
 import { view } from './support.js';
 
 /** Wraps the real client and counts the writes each counter item takes. */

@@ -9,7 +9,8 @@ import {
 } from '@pipeline/testing';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { expect } from 'vitest';
-import { aggregates, verify } from '../src/index.js';
+import { aggregates } from '../src/declarations.js';
+import { verify } from '../src/maintenance.js';
 
 /**
  * Writes items to a real main table and returns the stream records those writes produce,

@@ -1,16 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addInto } from '../src/cells.js';
-import {
-  aggregates,
-  buildTransactions,
-  cellId,
-  contributionOf,
-  lifetimePart,
-  planBatch,
-  type SourceChange,
-  shardFor,
-} from '../src/index.js';
+import { addInto, cellId } from '../src/cells.js';
+import { aggregates } from '../src/declarations.js';
+import { contributionOf, lifetimePart, planBatch, type SourceChange } from '../src/plan.js';
+import { buildTransactions, shardFor } from '../src/transactions.js';
 import { MemoryAggregates, order, put, remove, seq, view } from './support.js';
 
 const plan = (changes: SourceChange[], memory = new MemoryAggregates()) =>

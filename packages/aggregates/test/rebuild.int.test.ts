@@ -1,15 +1,12 @@
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { createAggregatesTable, createMainTable, streamEvent } from '@pipeline/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  aggregates,
-  counterKey,
-  createAggregatesConsumer,
-  createAggregatesReader,
-  readGeneration,
-  rebuild,
-  verify,
-} from '../src/index.js';
+import { readGeneration } from '../src/apply.js';
+import { createAggregatesConsumer } from '../src/consumer.js';
+import { aggregates } from '../src/declarations.js';
+import { counterKey } from '../src/keys.js';
+import { rebuild, verify } from '../src/maintenance.js';
+import { createAggregatesReader } from '../src/read.js';
 import { expectNoDrift, MainTableWriter } from './int-support.js';
 import { order, view } from './support.js';
 

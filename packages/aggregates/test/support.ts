@@ -1,7 +1,8 @@
 import { EntityType, keys } from '@pipeline/model';
 import { addInto, parseCellId } from '../src/cells.js';
 import { aggregates } from '../src/declarations.js';
-import { type ItemState, planBatch, type SourceChange } from '../src/index.js';
+import { planBatch, type SourceChange } from '../src/plan.js';
+import type { ItemState } from '../src/types.js';
 
 let sequence = 500_000_000_000_000_000_000n;
 

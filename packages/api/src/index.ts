@@ -1,8 +1,17 @@
-export * from './api-gateway.js';
-export * from './body.js';
-export * from './errors.js';
-export * from './pipeline-status.js';
-export * from './query.js';
-export * from './responses.js';
-export * from './routes.js';
-export * from './server.js';
+export { createApiGatewayHandler } from './api-gateway.js';
+export {
+  ApiError,
+  type ApiErrorCode,
+  BodyTooLargeError,
+  HostNotAllowedError,
+  InvalidJsonError,
+  InvalidParameterError,
+  MethodNotAllowedError,
+  NotAvailableError,
+  ResourceNotFoundError,
+  RouteNotFoundError,
+  UnknownParametersError,
+  UnsupportedMediaTypeError,
+} from './errors.js';
+export { type ApiStore, createApi } from './routes.js';
+export { type ApiServer, startApiServer } from './server.js';

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createApiGatewayHandler } from '../src/index.js';
+import { createApiGatewayHandler } from '../src/api-gateway.js';
 import { capturingLog, storeWithClient, testApi } from './support.js';
 
 const event = (

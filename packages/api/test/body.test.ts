@@ -1,14 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import {
-  BodyTooLargeError,
-  InvalidJsonError,
-  readJsonBody,
-  searchOrdersInputFromQuery,
-  searchUsersInputFromQuery,
-  UnsupportedMediaTypeError,
-} from '../src/index.js';
+import { BodyTooLargeError, InvalidJsonError, UnsupportedMediaTypeError } from '../src/errors.js';
+import { searchOrdersInputFromQuery, searchUsersInputFromQuery } from '../src/query.js';
+import { readJsonBody } from '../src/server.js';
 
 /** A request stream with headers, delivering the body in the given chunks. */
 const incoming = (chunks: string[], headers: Record<string, string> = {}): IncomingMessage =>

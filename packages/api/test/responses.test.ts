@@ -11,7 +11,8 @@ import {
   ValidationError,
 } from '@pipeline/store';
 import { describe, expect, it } from 'vitest';
-import { BodyTooLargeError, errorResponse, stackFrames } from '../src/index.js';
+import { BodyTooLargeError } from '../src/errors.js';
+import { errorResponse, stackFrames } from '../src/responses.js';
 import { capturingLog } from './support.js';
 
 describe('errorResponse', () => {

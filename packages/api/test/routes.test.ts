@@ -191,6 +191,8 @@ describe('reads', () => {
         dlqRecords: 0,
         dlqDepth: 0,
         lagMs: 120,
+        lagSource: 'write-time',
+        freshness: { windowSeconds: 60, samples: 1, p50Ms: 120, p99Ms: 120 },
         events: {
           polled: processed,
           filteredOut: 0,

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiServer, startApiServer } from '../src/index.js';
+import { type ApiServer, startApiServer } from '../src/server.js';
 import { capturingLog, testApi } from './support.js';
 
 let server: ApiServer;

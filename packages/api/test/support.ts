@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Client } from '@opensearch-project/opensearch';
 import type { AggregatesReader } from '@pipeline/aggregates';
 import { createStore } from '@pipeline/store';
-import { type ApiDependencies, type ApiRequest, createApi } from '../src/index.js';
+import { type ApiDependencies, type ApiRequest, createApi } from '../src/routes.js';
 
 /** A log sink that keeps every entry, to check what a 500 logs. */
 export const capturingLog = () => {

@@ -1,10 +1,16 @@
-export * from './codec.js';
-export * from './consumer.js';
-export * from './errors.js';
-export * from './json.js';
-export * from './layout.js';
-export * from './reader.js';
-export * from './record.js';
-export * from './restore.js';
-export * from './types.js';
-export * from './writer.js';
+export { createArchiveConsumer } from './consumer.js';
+export {
+  ArchiveConflictError,
+  ArchiveError,
+  type ArchiveErrorCode,
+  ArchiveFormatError,
+  ArchiveQueryError,
+  ArchiveRecordError,
+  ArchiveWriteError,
+} from './errors.js';
+export type { RawImage } from './json.js';
+export { planObjects } from './layout.js';
+export { type ArchiveQuery, readArchive } from './reader.js';
+export { toArchiveRecord } from './record.js';
+export { DEFAULT_RESTORE_TTL_SECONDS, restoreRecords } from './restore.js';
+export { writeArchiveObject } from './writer.js';

@@ -1,10 +1,13 @@
-export * from './crash.js';
-export * from './errors.js';
-export * from './faults.js';
-export * from './format.js';
-export * from './inject.js';
-export * from './invariants.js';
-export * from './random.js';
-export * from './run.js';
-export * from './search-node.js';
-export * from './workload.js';
+export { runCrashRecovery, type StackLauncher } from './crash.js';
+export {
+  ChaosError,
+  type ChaosErrorCode,
+  InjectedFaultError,
+  SearchNodeRestartError,
+  StackStartError,
+  UnexpectedOutcomeError,
+} from './errors.js';
+export { FaultKind, faultKinds } from './faults.js';
+export { formatChaosReport, formatCrashRecoveryReport } from './format.js';
+export { mulberry32, zipfSampler } from './random.js';
+export { runChaos } from './run.js';

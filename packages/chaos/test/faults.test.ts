@@ -9,22 +9,17 @@ import type { OpenSearchNode } from '@pipeline/opensearch-local';
 import { type BulkClient, sendBulk } from '@pipeline/search';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { InjectedFaultError, SearchNodeRestartError } from '../src/errors.js';
 import {
-  createRandom,
-  decide,
   type FaultKind,
   FaultPlan,
   type FaultRates,
   faultKinds,
-  faultyDynamoDb,
-  faultySearchClient,
-  InjectedFaultError,
-  mulberry32,
   operationFaultKinds,
-  SearchNodeHarness,
-  SearchNodeRestartError,
-  wrapHandler,
-} from '../src/index.js';
+} from '../src/faults.js';
+import { faultyDynamoDb, faultySearchClient, wrapHandler } from '../src/inject.js';
+import { createRandom, decide, mulberry32 } from '../src/random.js';
+import { SearchNodeHarness } from '../src/search-node.js';
 
 const only = (kind: FaultKind): Partial<FaultRates> =>
   Object.fromEntries(faultKinds.map((each) => [each, each === kind ? 1 : 0]));

@@ -21,7 +21,7 @@ import type { LogSink } from '@pipeline/streams';
 import { createMainTable, localStreamsClient, type TestTable } from '@pipeline/testing';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { checkSearch, scanTable } from '../src/index.js';
+import { checkSearch, scanTable } from '../src/invariants.js';
 
 let table: TestTable;
 let streams: DynamoDBStreamsClient;

@@ -1,16 +1,32 @@
-export * from './archive-server.js';
-export * from './batch-outcome.js';
-export * from './checkpoints.js';
-export * from './dynamodb-local.js';
-export * from './errors.js';
-export * from './failure-bucket.js';
-export * from './failure-queue.js';
-export * from './freshness.js';
-export * from './lambda-event.js';
-export * from './replay.js';
-export * from './runner.js';
-export * from './sandbox.js';
-export * from './shard-readers.js';
-export * from './stack.js';
-export * from './tables.js';
-export * from './ttl-process.js';
+export { type ArchiveServer, startArchiveServer } from './archive-server.js';
+export { type DynamoDbLocal, localAwsClientConfig, startDynamoDbLocal } from './dynamodb-local.js';
+export {
+  DataDirectoryLockedError,
+  DynamoDbLocalStartError,
+  JavaMissingError,
+  LocalRuntimeError,
+  type LocalRuntimeErrorCode,
+  TtlLedgerCorruptError,
+} from './errors.js';
+export { FailureBucket } from './failure-bucket.js';
+export { FileQueue, type OnFailureMessage } from './failure-queue.js';
+export { readFailedBatch, replayFailedBatch } from './replay.js';
+export {
+  type ConsumerStats,
+  type EventCounts,
+  LocalRunner,
+  type LocalRunnerOptions,
+  type RecordStages,
+  type RunnerConsumer,
+  type StreamHandler,
+} from './runner.js';
+export { bundleHandler, SandboxPool, type SandboxStats } from './sandbox.js';
+export {
+  type LocalEngines,
+  type LocalStackSettings,
+  startLocalEngines,
+  startLocalPipeline,
+  ttlLedgerFile,
+} from './stack.js';
+export { ensureTable } from './tables.js';
+export { LocalTtlProcess } from './ttl-process.js';

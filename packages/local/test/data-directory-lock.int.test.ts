@@ -4,12 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import {
-  DataDirectoryLockedError,
-  dataDirectoryLockFile,
-  lockDataDirectory,
-  startLocalEngines,
-} from '../src/index.js';
+import { DataDirectoryLockedError } from '../src/errors.js';
+import { dataDirectoryLockFile, lockDataDirectory, startLocalEngines } from '../src/stack.js';
 
 const directories: string[] = [];
 const freshDirectory = () => {

@@ -8,7 +8,8 @@ import {
   tryConnect,
 } from '@pipeline/testing';
 import { describe, expect, inject, it } from 'vitest';
-import { assertJava17, JavaMissingError, startDynamoDbLocal } from '../src/index.js';
+import { assertJava17, startDynamoDbLocal } from '../src/dynamodb-local.js';
+import { JavaMissingError } from '../src/errors.js';
 
 const javaProcessesOnPort = (port: number): number =>
   spawnSync('pgrep', ['-f', `DynamoDBLocal.jar.*-port ${port}`], { encoding: 'utf8' })

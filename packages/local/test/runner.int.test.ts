@@ -19,17 +19,14 @@ import {
 } from '@pipeline/testing';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FailureBucket,
-  FileQueue,
-  LocalRunner,
-  LocalTtlProcess,
-  localAwsClientConfig,
-  replayFailedBatch,
-  ShardReaders,
-  type StreamHandler,
-  startArchiveServer,
-} from '../src/index.js';
+import { startArchiveServer } from '../src/archive-server.js';
+import { localAwsClientConfig } from '../src/dynamodb-local.js';
+import { FailureBucket } from '../src/failure-bucket.js';
+import { FileQueue } from '../src/failure-queue.js';
+import { replayFailedBatch } from '../src/replay.js';
+import { LocalRunner, type StreamHandler } from '../src/runner.js';
+import { ShardReaders } from '../src/shard-readers.js';
+import { LocalTtlProcess } from '../src/ttl-process.js';
 
 let table: TestTable;
 let streams: DynamoDBStreamsClient;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { consumerNamed, EnvVar, mappingFunction, mappingNamed } from '@pipeline/pipeline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bundleHandler, SandboxError, SandboxPool, sandboxTimingOf } from '../src/index.js';
+import { bundleHandler, SandboxError, SandboxPool, sandboxTimingOf } from '../src/sandbox.js';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 let directory: string;

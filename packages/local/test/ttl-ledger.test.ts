@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LocalTtlProcess, TtlLedgerCorruptError } from '../src/index.js';
+import { TtlLedgerCorruptError } from '../src/errors.js';
+import { LocalTtlProcess } from '../src/ttl-process.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'ttl-ledger-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));

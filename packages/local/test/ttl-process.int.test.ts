@@ -11,7 +11,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { createMainTable, type TestTable } from '@pipeline/testing';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LocalTtlProcess } from '../src/index.js';
+import { LocalTtlProcess } from '../src/ttl-process.js';
 
 let table: TestTable;
 beforeAll(async () => {

@@ -1,4 +1,42 @@
-export * from './entity-types.js';
-export * from './keys.js';
-export * from './schemas.js';
-export * from './table.js';
+export { canTransition, EntityType, OrderStatus, orderStatusTransitions } from './entity-types.js';
+export {
+  FLAGGED_PARTITION,
+  type ItemKey,
+  keys,
+  orderSk,
+  type ParsedKey,
+  parseKey,
+} from './keys.js';
+export {
+  auditedFields,
+  calendarDaySchema,
+  currencySchema,
+  emailSchema,
+  idSchema,
+  MAX_NAME_LENGTH,
+  minorUnitsSchema,
+  moneySchema,
+  type Order,
+  type OrderItem,
+  orderItemSchema,
+  orderSchema,
+  orderStatusSchema,
+  type Product,
+  type ProductView,
+  productSchema,
+  productViewSchema,
+  type Session,
+  sessionSchema,
+  textSchema,
+  timestampSchema,
+  type User,
+  userSchema,
+} from './schemas.js';
+export {
+  aggregatesTable,
+  createTableInput,
+  IndexName,
+  type KeyAttribute,
+  mainTable,
+  type TableDeclaration,
+} from './table.js';

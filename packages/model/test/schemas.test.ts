@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { calendarDaySchema, currencySchema, textSchema } from '../src/index.js';
+import { calendarDaySchema, currencySchema, textSchema } from '../src/schemas.js';
 
 const nameSchema = textSchema(200);
 // Every character the policy refuses: C0, DEL and C1 controls, bidi embeddings, overrides and isolates.

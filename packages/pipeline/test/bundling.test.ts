@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { esbuildOptions } from '../src/index.js';
+import { esbuildOptions } from '../src/bundling.js';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 let directory: string;

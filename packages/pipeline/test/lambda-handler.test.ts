@@ -4,7 +4,11 @@ import { processBatch } from '@pipeline/streams';
 import { insertRecord, orderItem, streamEvent, userItem } from '@pipeline/testing';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BATCH_ITEM_FAILURES_METRIC, lambdaHandler, METRICS_NAMESPACE } from '../src/index.js';
+import {
+  BATCH_ITEM_FAILURES_METRIC,
+  lambdaHandler,
+  METRICS_NAMESPACE,
+} from '../src/runtime-config.js';
 
 const SERVICE = 'test-consumer';
 

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type ConsumerDefinition,
-  consumerNamed,
-  MAX_READERS_PER_SHARD,
-  type MappingDefinition,
-  mappingFunction,
-  mappingNamed,
-  mappingOf,
-  mappings,
-  PipelineDefinitionError,
-  pipeline,
-  validateMappings,
-} from '../src/index.js';
+import { consumerNamed, mappingNamed, mappingOf, mappings, pipeline } from '../src/definition.js';
+import { PipelineDefinitionError } from '../src/errors.js';
+import type { ConsumerDefinition, MappingDefinition } from '../src/types.js';
+import { MAX_READERS_PER_SHARD, mappingFunction, validateMappings } from '../src/validate.js';
 
 const refusal = (run: () => unknown): PipelineDefinitionError => {
   try {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, RetriesExhaustedError, retry } from '../src/index.js';
+import { backoffDelayMs, RetriesExhaustedError, retry } from '../src/retry.js';
 
 const recordingSleep = () => {
   const delays: number[] = [];

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type ConsumerDefinition,
-  consumerNamed,
-  PipelineDefinitionError,
-  validateConsumer,
-} from '../src/index.js';
+import { consumerNamed } from '../src/definition.js';
+import { PipelineDefinitionError } from '../src/errors.js';
+import type { ConsumerDefinition } from '../src/types.js';
+import { validateConsumer } from '../src/validate.js';
 
 const base = consumerNamed('sync-search');
 const withSetting = (setting: keyof ConsumerDefinition, value: unknown): ConsumerDefinition =>

@@ -1,15 +1,26 @@
-export * from './batch.js';
-export * from './batch-get.js';
-export * from './catalog.js';
-export * from './cursor.js';
-export * from './errors.js';
-export * from './items.js';
-export * from './orders.js';
-export * from './retry.js';
-export * from './rev.js';
-export * from './schemas.js';
-export * from './size.js';
-export * from './store.js';
-export * from './transactions.js';
-export * from './users.js';
-export * from './validation.js';
+export { batchGetItems } from './batch-get.js';
+export {
+  AlreadyExistsError,
+  CorruptItemError,
+  EmailTakenError,
+  InsufficientPointsError,
+  InvalidCursorError,
+  InvalidTransitionError,
+  ItemTooLargeError,
+  NotFoundError,
+  StaleRevisionError,
+  StoreError,
+  type StoreErrorCode,
+  TransactionConflictError,
+  UnprocessedItemsError,
+  ValidationError,
+  type ValidationIssue,
+} from './errors.js';
+export { createStore, type Store } from './store.js';
+export {
+  createOrderInputSchema,
+  createUserInputSchema,
+  parseInput,
+  recordProductViewInputSchema,
+  updateOrderStatusInputSchema,
+} from './validation.js';

@@ -7,7 +7,8 @@ import {
 import { keys } from '@pipeline/model';
 import { createMainTable, localDynamoDbClient, type TestTable } from '@pipeline/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createStore, ItemTooLargeError, type Store, UnprocessedItemsError } from '../src/index.js';
+import { ItemTooLargeError, UnprocessedItemsError } from '../src/errors.js';
+import { createStore, type Store } from '../src/store.js';
 
 let table: TestTable;
 let store: Store;

@@ -1,16 +1,10 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  BATCH_GET_LIMIT,
-  BATCH_WRITE_LIMIT,
-  backoffDelayMs,
-  buildBatchGetParams,
-  buildBatchPutParams,
-  chunk,
-  ItemTooLargeError,
-  ValidationError,
-} from '../src/index.js';
+import { BATCH_WRITE_LIMIT, buildBatchPutParams } from '../src/batch.js';
+import { BATCH_GET_LIMIT, buildBatchGetParams } from '../src/batch-get.js';
+import { ItemTooLargeError, ValidationError } from '../src/errors.js';
+import { backoffDelayMs, chunk } from '../src/retry.js';
 
 const now = new Date('2024-05-01T10:00:00.000Z');
 const item = (index: number) => ({

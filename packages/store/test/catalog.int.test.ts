@@ -2,14 +2,9 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { keys } from '@pipeline/model';
 import { createMainTable, type TestTable } from '@pipeline/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  AlreadyExistsError,
-  createStore,
-  NotFoundError,
-  StaleRevisionError,
-  type Store,
-  toAttributes,
-} from '../src/index.js';
+import { AlreadyExistsError, NotFoundError, StaleRevisionError } from '../src/errors.js';
+import { toAttributes } from '../src/items.js';
+import { createStore, type Store } from '../src/store.js';
 
 let table: TestTable;
 let store: Store;

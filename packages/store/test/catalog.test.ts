@@ -9,12 +9,11 @@ import {
   buildPutProductParams,
   buildRecordProductViewParams,
   buildRevokeSessionParams,
-  encodeCursor,
-  InvalidCursorError,
   isSessionLive,
-  toAttributes,
-  ValidationError,
-} from '../src/index.js';
+} from '../src/catalog.js';
+import { encodeCursor } from '../src/cursor.js';
+import { InvalidCursorError, ValidationError } from '../src/errors.js';
+import { toAttributes } from '../src/items.js';
 
 const now = new Date('2024-05-01T10:00:00.000Z');
 const at = now.toISOString();

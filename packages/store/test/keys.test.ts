@@ -2,7 +2,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { emailSchema, keys, parseKey } from '@pipeline/model';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, InvalidCursorError } from '../src/index.js';
+import { decodeCursor, encodeCursor } from '../src/cursor.js';
+import { InvalidCursorError } from '../src/errors.js';
 
 const idArb = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
 const timestampArb = fc

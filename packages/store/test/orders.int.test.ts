@@ -4,15 +4,14 @@ import { createMainTable, type TestTable } from '@pipeline/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AlreadyExistsError,
-  createStore,
   InvalidCursorError,
   InvalidTransitionError,
   NotFoundError,
   StaleRevisionError,
-  type Store,
-  toAttributes,
   ValidationError,
-} from '../src/index.js';
+} from '../src/errors.js';
+import { toAttributes } from '../src/items.js';
+import { createStore, type Store } from '../src/store.js';
 
 let table: TestTable;
 let store: Store;

@@ -1,6 +1,9 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Order } from '@pipeline/model';
 import { describe, expect, it } from 'vitest';
+import { encodeCursor } from '../src/cursor.js';
+import { InvalidCursorError, InvalidTransitionError, ValidationError } from '../src/errors.js';
+import { toAttributes } from '../src/items.js';
 import {
   buildCreateOrderParams,
   buildDeleteOrderParams,
@@ -12,13 +15,8 @@ import {
   buildListOrdersByUserParams,
   buildSetOrderFlagParams,
   buildUpdateOrderStatusParams,
-  encodeCursor,
-  InvalidCursorError,
-  InvalidTransitionError,
-  MAX_ORDER_LINES,
-  toAttributes,
-  ValidationError,
-} from '../src/index.js';
+} from '../src/orders.js';
+import { MAX_ORDER_LINES } from '../src/validation.js';
 
 const now = new Date('2024-05-01T10:00:00.000Z');
 const at = now.toISOString();

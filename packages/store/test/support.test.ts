@@ -1,17 +1,11 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  attributeValueSize,
-  cancellationReasons,
-  conditionFailedAt,
-  epochSeconds,
-  ItemTooLargeError,
-  itemSize,
-  MAX_ITEM_BYTES,
-  nextRev,
-  toItem,
-} from '../src/index.js';
+import { ItemTooLargeError } from '../src/errors.js';
+import { toItem } from '../src/items.js';
+import { epochSeconds, nextRev } from '../src/rev.js';
+import { attributeValueSize, itemSize, MAX_ITEM_BYTES } from '../src/size.js';
+import { cancellationReasons, conditionFailedAt } from '../src/transactions.js';
 
 describe('nextRev', () => {
   it('is the clock in microseconds when the item is new or older than the clock', () => {

@@ -2,7 +2,8 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { createMainTable, type TestTable } from '@pipeline/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createStore, type Store, ValidationError } from '../src/index.js';
+import { ValidationError } from '../src/errors.js';
+import { createStore, type Store } from '../src/store.js';
 
 let table: TestTable;
 let store: Store;

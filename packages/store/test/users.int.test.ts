@@ -4,14 +4,13 @@ import { createMainTable, type TestTable } from '@pipeline/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AlreadyExistsError,
-  createStore,
   EmailTakenError,
   InsufficientPointsError,
   NotFoundError,
   StaleRevisionError,
-  type Store,
-  toAttributes,
-} from '../src/index.js';
+} from '../src/errors.js';
+import { toAttributes } from '../src/items.js';
+import { createStore, type Store } from '../src/store.js';
 
 let table: TestTable;
 let store: Store;

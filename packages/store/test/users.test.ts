@@ -1,6 +1,7 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { User } from '@pipeline/model';
 import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../src/errors.js';
 import {
   buildCreateUserParams,
   buildDeleteUserParams,
@@ -8,8 +9,7 @@ import {
   buildGetUserParams,
   buildTransferPointsParams,
   buildUpdateUserParams,
-  ValidationError,
-} from '../src/index.js';
+} from '../src/users.js';
 
 const now = new Date('2024-05-01T10:00:00.000Z');
 const rev = now.getTime() * 1000;

@@ -1,7 +1,7 @@
 import { consumerNamed } from '@pipeline/pipeline';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { runConsumers, type StreamHandler } from '../src/index.js';
+import { runConsumers, type StreamHandler } from '../src/compose.js';
 
 const order = (sequenceNumber: string, id: string): DynamoDBRecord => ({
   eventName: 'INSERT',

@@ -11,14 +11,9 @@ import {
 import type { DynamoDBRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  DecodeError,
-  decodeEvent,
-  decodeRecord,
-  parseNumber,
-  tryDecodeRecord,
-  unmarshallImage,
-} from '../src/index.js';
+import { decodeEvent, decodeRecord, tryDecodeRecord } from '../src/decode.js';
+import { DecodeError } from '../src/errors.js';
+import { parseNumber, unmarshallImage } from '../src/unmarshall.js';
 
 // The shape Lambda delivers for a NEW_AND_OLD_IMAGES stream (AWS docs' sample event),
 // with this table's keys and the awkward types: sets, binary, huge and long numbers.

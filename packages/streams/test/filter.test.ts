@@ -8,7 +8,8 @@ import {
   userItem,
 } from '@pipeline/testing';
 import { describe, expect, it } from 'vitest';
-import { matchesAnyFilter, matchesFilter, UnsupportedFilterError } from '../src/index.js';
+import { UnsupportedFilterError } from '../src/errors.js';
+import { matchesAnyFilter, matchesFilter } from '../src/filter.js';
 
 const paidOrder = insertRecord(orderItem({ status: 'paid', itemCount: 3 }));
 const onNew = (field: string, type: string, values: unknown[]): FilterPattern => ({

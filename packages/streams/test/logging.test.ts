@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redact, scrubText } from '../src/index.js';
+import { REDACTED, redact, scrubText } from '../src/logging.js';
 
 describe('redact', () => {
   it('drops images, keys and personal fields, and scrubs emails from free text', () => {

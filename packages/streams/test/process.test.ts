@@ -4,16 +4,16 @@ import { insertRecord, modifyRecord, orderItem, streamEvent, userItem } from '@p
 import type { DynamoDBRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DecodeError } from '../src/errors.js';
 import {
-  type ChangeEvent,
-  compareSequenceNumbers,
-  DecodeError,
   isolateByItem,
   processBatch,
   processRecords,
   runBatch,
   runRecords,
-} from '../src/index.js';
+} from '../src/process.js';
+import { compareSequenceNumbers } from '../src/sequence.js';
+import type { ChangeEvent } from '../src/types.js';
 
 // Collects what a real Powertools Logger or Metrics writes, to assert on the JSON lines.
 const captureOutput = () => {
