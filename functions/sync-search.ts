@@ -13,13 +13,13 @@ import {
   openSearchClientConfig,
   requiredSetting,
 } from '@pipeline/pipeline';
-import { createSearchClient, createSearchSyncConsumer } from '@pipeline/search';
+import { createSearchSyncConsumer, createSyncSearchClient } from '@pipeline/search';
 
 const env = process.env;
 
 const logger = new Logger({ serviceName: 'sync-search' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'sync-search' });
-const search = createSearchClient(openSearchClientConfig(env));
+const search = createSyncSearchClient(openSearchClientConfig(env));
 
 /** Applies one stream batch to the search indexes; reports unapplied records for retry. */
 export const handler = lambdaHandler(

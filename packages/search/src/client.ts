@@ -1,15 +1,8 @@
 import { Client } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws';
+import { type SearchClientOptions, transportSettings } from './client-options.js';
 
-/** How to reach OpenSearch. */
-export interface SearchClientOptions {
-  /** Base URL: the domain endpoint in AWS, the local server's URL locally. */
-  readonly node: string;
-  /** Sign requests with SigV4 (Amazon OpenSearch Service `es`, or Serverless `aoss`). @default unsigned */
-  readonly sigv4?: { readonly region: string; readonly service: 'es' | 'aoss' };
-  /** Per-request timeout in milliseconds. @default 30000 */
-  readonly requestTimeoutMs?: number;
-}
+export type { SearchClientOptions } from './client-options.js';
 
 /**
  * Creates an OpenSearch client: signed with the client's own AWS signer (credentials from
@@ -22,8 +15,7 @@ export interface SearchClientOptions {
 export const createSearchClient = (options: SearchClientOptions): Client =>
   new Client({
     node: options.node,
-    maxRetries: 0,
-    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    ...transportSettings(options),
     ...(options.sigv4
       ? AwsSigv4Signer({ region: options.sigv4.region, service: options.sigv4.service })
       : {}),

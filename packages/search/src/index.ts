@@ -10,3 +10,5 @@ export * from './purge.js';
 export * from './query.js';
 export * from './reads.js';
 export * from './setup.js';
+export * from './sync-client.js';
+export * from './sync-client.js';
