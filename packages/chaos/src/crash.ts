@@ -2,9 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { localAwsClientConfig } from '@pipeline/local';
+import { mainTable } from '@pipeline/model';
 import { EnvVar } from '@pipeline/pipeline';
 import { createSearchClient } from '@pipeline/search';
 import { createStore, type Store } from '@pipeline/store';
@@ -87,13 +88,27 @@ export interface CrashRecoveryReport extends Omit<EndState, 'failures'> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * How long a kill waits after the workload's last acknowledged write. DynamoDB Local
- * answers a write a moment before its SQLite commit is done: SIGKILLed in the same tick as
- * the answer, it lost that last acknowledged write in 4 of 8 rounds, and in none of 8 after
- * 2 ms. DynamoDB itself acknowledges a write only once it is durable, so the run leaves the
- * engine that moment; the pipeline's own work in flight is still cut anywhere.
+ * Waits until DynamoDB Local has committed the workload's last acknowledged write.
+ * DynamoDB Local answers a transaction before its SQLite commit is done: SIGKILLed in the
+ * same tick as the answer, it lost the last acknowledged transaction in 6 of 6 rounds, and
+ * under CPU load still in 1 of 8 rounds 2 ms later (a fixed 20 ms wait once lost an order in
+ * CI). A strongly consistent read queues behind that commit: after one, it lost nothing in
+ * 14 rounds, loaded or not. DynamoDB itself acknowledges a write only once it is durable,
+ * so the run leaves the engine its commit; the pipeline's own work in flight is still cut
+ * anywhere.
  */
-const ENGINE_COMMIT_GRACE_MS = 20;
+const awaitEngineCommit = async (clients: StackClients): Promise<void> => {
+  await clients.dynamodb.send(
+    new GetItemCommand({
+      TableName: clients.tableName,
+      Key: {
+        [mainTable.partitionKey.name]: { S: 'CRASH#BARRIER' },
+        [mainTable.sortKey.name]: { S: 'CRASH#BARRIER' },
+      },
+      ConsistentRead: true,
+    }),
+  );
+};
 
 /** Whether a process is still alive (a zombie counts as gone). */
 const alive = (pid: number): boolean => {
@@ -317,7 +332,7 @@ export const runCrashRecovery = async (
     let paced = Date.now();
     for (let index = 0; index < options.ops; index++) {
       if (crashedBefore.includes(index)) {
-        await sleep(ENGINE_COMMIT_GRACE_MS);
+        await awaitEngineCommit(current());
         const killed = await killStack(life!);
         killedProcesses.push(killed);
         progress(`operation ${index}: SIGKILL to the stack's ${killed} processes`);
