@@ -88,14 +88,11 @@ export interface CrashRecoveryReport extends Omit<EndState, 'failures'> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Waits until DynamoDB Local has committed the workload's last acknowledged write.
- * DynamoDB Local answers a transaction before its SQLite commit is done: SIGKILLed in the
- * same tick as the answer, it lost the last acknowledged transaction in 6 of 6 rounds, and
- * under CPU load still in 1 of 8 rounds 2 ms later (a fixed 20 ms wait once lost an order in
- * CI). A strongly consistent read queues behind that commit: after one, it lost nothing in
- * 14 rounds, loaded or not. DynamoDB itself acknowledges a write only once it is durable,
- * so the run leaves the engine its commit; the pipeline's own work in flight is still cut
- * anywhere.
+ * Waits until DynamoDB Local has committed the workload's last acknowledged write: it
+ * answers a transaction before its SQLite commit is done, and a strongly consistent read
+ * after the answer was, in every probe, enough to make it durable (figures in
+ * docs/local-runner.md). DynamoDB itself acknowledges only durable writes, so the run
+ * leaves the engine its commit; the pipeline's own work in flight is still cut anywhere.
  */
 const awaitEngineCommit = async (clients: StackClients): Promise<void> => {
   await clients.dynamodb.send(
