@@ -1,4 +1,4 @@
-import type { ConsumerStats, EventCounts, SandboxStats } from '@pipeline/local';
+import type { ConsumerStats, EventCounts, FreshnessHistory, SandboxStats } from '@pipeline/local';
 
 /** One event source mapping as `GET /pipeline` reports it. */
 export interface ConsumerStatus {
@@ -9,6 +9,11 @@ export interface ConsumerStatus {
   readonly lagSource: ConsumerStats['lagSource'];
   /** Write time → handler returned success over the last 60 s. */
   readonly freshness: ConsumerStats['freshness'];
+  /**
+   * Freshness (p50, p99) and records processed per second in 10 s buckets over the last
+   * 5 minutes, oldest first, kept by the runner so a page opened now sees the minutes before.
+   */
+  readonly freshnessHistory?: FreshnessHistory;
   /** Records processed per second over the last few seconds. */
   readonly throughputPerSecond: number;
   readonly processed: number;
@@ -79,6 +84,7 @@ export const createPipelineStatus = (
           dlqRecords: consumer.dlqRecords,
           throttledReads: consumer.throttledReads,
           events: consumer.events,
+          ...(consumer.freshnessHistory ? { freshnessHistory: consumer.freshnessHistory } : {}),
           ...(consumer.sandbox ? { sandbox: consumer.sandbox } : {}),
         };
       }),

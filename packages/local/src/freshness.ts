@@ -97,3 +97,125 @@ export class FreshnessWindow {
     }
   }
 }
+
+/** One bucket of a {@link FreshnessHistory}: the records whose handler returned within it. */
+export interface FreshnessBucket {
+  /** When the bucket began, epoch milliseconds. */
+  readonly startMs: number;
+  readonly samples: number;
+  /** Records finished per second over the bucket: `samples` over its width. */
+  readonly throughputPerSecond: number;
+  /** null when no record finished within the bucket. */
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+}
+
+/** Freshness and throughput over the last minutes, in buckets of `bucketSeconds`, oldest first. */
+export interface FreshnessHistory {
+  readonly bucketSeconds: number;
+  /** Every bucket of the span, empty ones included; the bucket still filling is left out. */
+  readonly buckets: readonly FreshnessBucket[];
+}
+
+/** Spans and limits of a {@link FreshnessBuckets}. */
+export interface FreshnessBucketsOptions {
+  /** Width of one bucket, in seconds. @default 10 */
+  readonly bucketSeconds?: number;
+  /** How many closed buckets the history holds: 30 of 10 s make 5 minutes. @default 30 */
+  readonly buckets?: number;
+  /**
+   * Samples a bucket keeps to take its quantiles from. Past it the bucket keeps every second
+   * sample, then every fourth, and so on, so memory stays bounded at any rate while `samples`
+   * still counts them all. @default 2048
+   */
+  readonly samplesPerBucket?: number;
+}
+
+interface OpenBucket {
+  readonly startMs: number;
+  samples: number;
+  kept: number[];
+  /** Every `stride`-th sample is kept. */
+  stride: number;
+}
+
+/**
+ * Freshness samples (write time → handler returned success) in fixed buckets aligned to the
+ * clock, summarised per bucket as it closes, so the last minutes cost one summary per bucket.
+ *
+ * @example
+ * const buckets = new FreshnessBuckets({ bucketSeconds: 10, buckets: 30 });
+ * buckets.add(Date.now(), Date.now() - writtenMs);
+ * buckets.history(Date.now()).buckets; // 30 buckets: { startMs, samples, throughputPerSecond, p50Ms, p99Ms }
+ */
+export class FreshnessBuckets {
+  readonly bucketSeconds: number;
+  readonly #count: number;
+  readonly #cap: number;
+  #closed: FreshnessBucket[] = [];
+  #open: OpenBucket | undefined;
+
+  constructor(options: FreshnessBucketsOptions = {}) {
+    this.bucketSeconds = options.bucketSeconds ?? 10;
+    this.#count = options.buckets ?? 30;
+    this.#cap = Math.max(2, options.samplesPerBucket ?? 2048);
+  }
+
+  add(at: number, freshnessMs: number): void {
+    const startMs = this.#startOf(at);
+    if (this.#open === undefined || startMs > this.#open.startMs) {
+      this.#close();
+      this.#open = { startMs, samples: 0, kept: [], stride: 1 };
+    }
+    // A record that finished a moment before the open bucket began (another shard's sandbox
+    // returned out of order) counts in the open one rather than reopening a closed bucket.
+    const open = this.#open;
+    open.samples++;
+    if (open.samples % open.stride !== 0) return;
+    open.kept.push(Math.max(0, freshnessMs));
+    if (open.kept.length >= this.#cap) {
+      open.kept = open.kept.filter((_, index) => index % 2 === 1);
+      open.stride *= 2;
+    }
+  }
+
+  history(now: number): FreshnessHistory {
+    const currentMs = this.#startOf(now);
+    if (this.#open !== undefined && this.#open.startMs < currentMs) this.#close();
+    const bucketMs = this.bucketSeconds * 1000;
+    const byStart = new Map(this.#closed.map((bucket) => [bucket.startMs, bucket]));
+    const buckets: FreshnessBucket[] = [];
+    for (let startMs = currentMs - this.#count * bucketMs; startMs < currentMs; startMs += bucketMs)
+      buckets.push(
+        byStart.get(startMs) ?? {
+          startMs,
+          samples: 0,
+          throughputPerSecond: 0,
+          p50Ms: null,
+          p99Ms: null,
+        },
+      );
+    return { bucketSeconds: this.bucketSeconds, buckets };
+  }
+
+  #startOf(at: number): number {
+    const bucketMs = this.bucketSeconds * 1000;
+    return Math.floor(at / bucketMs) * bucketMs;
+  }
+
+  #close(): void {
+    const open = this.#open;
+    if (open === undefined) return;
+    this.#open = undefined;
+    const sorted = open.kept.sort((a, b) => a - b);
+    this.#closed.push({
+      startMs: open.startMs,
+      samples: open.samples,
+      throughputPerSecond: Math.round((open.samples / this.bucketSeconds) * 10) / 10,
+      p50Ms: quantileOf(sorted, 0.5),
+      p99Ms: quantileOf(sorted, 0.99),
+    });
+    const from = open.startMs - this.#count * this.bucketSeconds * 1000;
+    while ((this.#closed[0]?.startMs ?? from) < from) this.#closed.shift();
+  }
+}

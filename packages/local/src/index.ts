@@ -10,6 +10,12 @@ export {
 } from './errors.js';
 export { FailureBucket } from './failure-bucket.js';
 export { FileQueue, type OnFailureMessage } from './failure-queue.js';
+export type {
+  FreshnessBucket,
+  FreshnessHistory,
+  FreshnessSummary,
+  LagSource,
+} from './freshness.js';
 export { readFailedBatch, replayFailedBatch } from './replay.js';
 export {
   type ConsumerStats,

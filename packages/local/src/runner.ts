@@ -35,6 +35,8 @@ import {
   type SkipCondition,
 } from './failure-queue.js';
 import {
+  FreshnessBuckets,
+  type FreshnessHistory,
   type FreshnessSummary,
   FreshnessWindow,
   type LagSource,
@@ -167,6 +169,11 @@ export interface ConsumerStats {
   readonly lagSource: LagSource;
   /** Write time → handler returned success, for the records processed over the last 60 s. */
   readonly freshness: FreshnessSummary;
+  /**
+   * The same freshness, and the records processed per second, in 10 s buckets over the last
+   * 5 minutes. Absent from stats not read from a runner (a sum over several runs).
+   */
+  readonly freshnessHistory?: FreshnessHistory;
   /**
    * The mapping's event counts, as Lambda reports them with `MetricsConfig: EventCount`
    * (PolledEventCount, FilteredOutEventCount, InvokedEventCount, FailedInvokeEventCount,
@@ -770,10 +777,12 @@ class ConsumerRunner {
   }
 
   readonly #freshness = new FreshnessWindow(60);
+  readonly #freshnessBuckets = new FreshnessBuckets({ bucketSeconds: 10, buckets: 30 });
   #lastLagSource: LagSource = 'stream-record';
 
   recordFreshness(finishedMs: number, written: { writtenMs: number; source: LagSource }): void {
     this.#freshness.add(finishedMs, finishedMs - written.writtenMs);
+    this.#freshnessBuckets.add(finishedMs, finishedMs - written.writtenMs);
     this.#lastLagSource = written.source;
   }
 
@@ -831,6 +840,7 @@ class ConsumerRunner {
       lagMs: oldest === undefined ? 0 : Math.max(0, now - oldest.createdMs),
       lagSource: oldest?.source ?? this.#lastLagSource,
       freshness: this.#freshness.summary(now),
+      freshnessHistory: this.#freshnessBuckets.history(now),
       events: {
         polled: counters.recordsIn,
         filteredOut: counters.filteredOut,
