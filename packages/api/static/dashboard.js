@@ -63,6 +63,73 @@ const sizeOf = (container, height) => ({
   height,
 });
 
+/**
+ * An axis `size` that fits its widest tick value, so the axis title (drawn outside `size`)
+ * never overlaps the values; the shape of uPlot's own axis-autosize demo.
+ */
+const fitToValues = (u, values, axisIndex, cycle) => {
+  const axis = u.axes[axisIndex];
+  // uPlot asks again after the size changed the ticks; the second answer stands.
+  if (cycle > 1) return axis._size;
+  const widest = (values ?? []).reduce(
+    (longest, value) => (String(value).length > longest.length ? String(value) : longest),
+    '',
+  );
+  u.ctx.font = axis.font[0];
+  return Math.ceil(
+    axis.ticks.size + axis.gap + 4 + u.ctx.measureText(widest).width / devicePixelRatio,
+  );
+};
+const TITLED_AXIS = { size: fitToValues, labelGap: 6, labelSize: 24 };
+
+/**
+ * A legend value: the hovered point's, or, with no point hovered (before any hover and once
+ * the cursor leaves), the latest point's, so the legend never reads "--" while there is data.
+ */
+const latestWhenIdle =
+  (format, empty = '--') =>
+  (u, raw, seriesIndex, idx) => {
+    const values = u.data[seriesIndex] ?? [];
+    const value = idx == null ? values[values.length - 1] : raw;
+    return value == null ? empty : format(value);
+  };
+
+/** A bar series of counts on `scale`, its legend showing the latest when nothing is hovered. */
+const countBars = ({ size, ...series }) => ({
+  ...series,
+  paths: uPlot.paths.bars({ size }),
+  points: { show: false },
+  value: latestWhenIdle((value) => count.format(value)),
+});
+
+// Room for a day of the month; the month is written only where it starts and on the first tick.
+const DAY_LABEL_PX = 30;
+const monthDay = new Intl.DateTimeFormat(undefined, {
+  month: 'short',
+  day: 'numeric',
+  timeZone: 'UTC',
+});
+const dayOfMonth = (seconds) => new Date(seconds * 1000).getUTCDate();
+const dayLabels = (splits) =>
+  splits.map((seconds, index) =>
+    index === 0 || dayOfMonth(seconds) < dayOfMonth(splits[index - 1])
+      ? monthDay.format(seconds * 1000)
+      : String(dayOfMonth(seconds)),
+  );
+/**
+ * One tick per bar at its UTC midnight (uPlot's own time ticks fall on local midnights and
+ * may skip the last day); when bars are too narrow for every label, every n-th, counted back
+ * from the last day so today always has its label.
+ */
+const daySplits = (u) => {
+  const days = u.data[0] ?? [];
+  const step = Math.max(
+    1,
+    Math.ceil((days.length * DAY_LABEL_PX) / Math.max(1, u.over.clientWidth)),
+  );
+  return days.filter((_, index) => (days.length - 1 - index) % step === 0);
+};
+
 // --- charts -------------------------------------------------------------------------------
 
 const statusContainer = byId('status-chart');
@@ -111,13 +178,23 @@ const makeDailyChart = (currency) =>
         money: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] },
       },
       axes: [
-        {},
-        { scale: 'orders', label: 'orders', size: 55 },
+        {
+          splits: daySplits,
+          values: (_u, splits) => {
+            const labels = dayLabels(splits);
+            // The days labelled, where a test can read what the canvas shows.
+            dailyContainer.dataset.dayLabels = JSON.stringify(
+              splits.map((seconds) => new Date(seconds * 1000).toISOString().slice(0, 10)),
+            );
+            return labels;
+          },
+        },
+        { scale: 'orders', label: 'orders', ...TITLED_AXIS },
         {
           scale: 'money',
           side: 1,
           label: `revenue (${currency})`,
-          size: 80,
+          ...TITLED_AXIS,
           grid: { show: false },
           values: (_u, ticks) =>
             ticks.map((tick) => formatMoney(tick * 10 ** minorDigits(currency), currency)),
@@ -126,24 +203,23 @@ const makeDailyChart = (currency) =>
       series: [
         {
           label: 'day',
-          value: (_u, seconds) =>
-            seconds == null ? '' : new Date(seconds * 1000).toISOString().slice(0, 10),
+          value: latestWhenIdle((seconds) => new Date(seconds * 1000).toISOString().slice(0, 10)),
         },
-        {
+        countBars({
           label: 'orders',
           scale: 'orders',
           fill: 'rgba(47,111,222,0.35)',
           stroke: '#2f6fde',
-          paths: uPlot.paths.bars({ size: [0.6, 40] }),
-          points: { show: false },
-        },
+          size: [0.6, 40],
+        }),
         {
           label: `revenue (${currency})`,
           scale: 'money',
           stroke: '#d9822b',
           width: 2,
-          value: (_u, value) =>
-            value == null ? '' : formatMoney(value * 10 ** minorDigits(currency), currency),
+          value: latestWhenIdle((value) =>
+            formatMoney(Math.round(value * 10 ** minorDigits(currency)), currency),
+          ),
         },
       ],
     },
@@ -152,9 +228,101 @@ const makeDailyChart = (currency) =>
   );
 let dailyChart = makeDailyChart(dailyCurrency);
 
+/** What each lag source means, in the words the page uses next to a lag or a freshness. */
+const LAG_SOURCES = {
+  'write-time': {
+    short: 'write time',
+    long: "from the item's write time (updatedAt)",
+  },
+  'stream-record': {
+    short: 'stream time',
+    long: "from the stream record's time, which DynamoDB Local stamps to the minute",
+  },
+};
+const lagSourceOf = (source) => LAG_SOURCES[source] ?? { short: source, long: source };
+
+// One chart per mapping, made when the mapping first appears in /pipeline.
+const freshnessCharts = new Map();
+const FRESHNESS_HEIGHT = 200;
+const NO_RECORDS = 'no records';
+const clockTime = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+const makeFreshnessChart = (name) => {
+  const figure = el('figure', undefined, {
+    'data-consumer': name,
+    'data-testid': `freshness-${name}`,
+  });
+  const caption = el('figcaption');
+  caption.append(el('strong', name), el('span', '', { class: 'lag-source' }));
+  const container = el('div', undefined, { class: 'chart' });
+  figure.append(caption, container);
+  byId('freshness-charts').append(figure);
+  const chart = new uPlot(
+    {
+      ...sizeOf(container, FRESHNESS_HEIGHT),
+      scales: {
+        x: { time: true },
+        ms: { range: (_u, _min, max) => [0, Math.max(100, (max ?? 0) * 1.15)] },
+        rate: { range: (_u, _min, max) => [0, Math.max(1, (max ?? 0) * 1.15)] },
+      },
+      axes: [
+        // One line per tick: uPlot's default adds the date under the first, where it overlaps.
+        { space: 70, values: (_u, ticks) => ticks.map((tick) => clockTime.format(tick * 1000)) },
+        {
+          scale: 'ms',
+          label: 'write → done',
+          ...TITLED_AXIS,
+          values: (_u, ticks) => ticks.map(formatLag),
+        },
+        {
+          scale: 'rate',
+          side: 1,
+          label: 'records/s',
+          ...TITLED_AXIS,
+          grid: { show: false },
+        },
+      ],
+      series: [
+        {
+          label: 'bucket',
+          value: latestWhenIdle((seconds) => clockTime.format(seconds * 1000)),
+        },
+        countBars({
+          label: 'records/s',
+          scale: 'rate',
+          fill: 'rgba(46,139,87,0.25)',
+          stroke: '#2e8b57',
+          size: [0.8, 30],
+        }),
+        {
+          label: 'p50',
+          scale: 'ms',
+          stroke: '#2f6fde',
+          width: 2,
+          value: latestWhenIdle(formatLag, NO_RECORDS),
+        },
+        {
+          label: 'p99',
+          scale: 'ms',
+          stroke: '#c0392b',
+          width: 2,
+          dash: [6, 4],
+          value: latestWhenIdle(formatLag, NO_RECORDS),
+        },
+      ],
+    },
+    [[], [], [], []],
+    container,
+  );
+  const entry = { figure, caption, container, chart };
+  freshnessCharts.set(name, entry);
+  return entry;
+};
+
 new ResizeObserver(() => {
   statusChart.setSize(sizeOf(statusContainer, 220));
   dailyChart.setSize(sizeOf(dailyContainer, 260));
+  for (const { chart, container } of freshnessCharts.values())
+    chart.setSize(sizeOf(container, FRESHNESS_HEIGHT));
 }).observe(document.querySelector('main'));
 
 // --- panels -------------------------------------------------------------------------------
@@ -234,7 +402,44 @@ const renderTop = ({ day, products }) => {
   );
 };
 
+const LAG_ALERT_MS = 10_000;
+// A lag from the stream record's time reads up to a minute high, so only past that is it late.
+const STREAM_CLOCK_SLACK_MS = 60_000;
+const lagIsLate = ({ lagMs, lagSource }) =>
+  lagMs > LAG_ALERT_MS + (lagSource === 'stream-record' ? STREAM_CLOCK_SLACK_MS : 0);
+
+const lagCell = (consumer) => {
+  const source = lagSourceOf(consumer.lagSource);
+  const cell = el('td', formatLag(consumer.lagMs), {
+    class: lagIsLate(consumer) ? 'num alert' : 'num',
+    'data-lag-source': consumer.lagSource,
+    title: `lag ${source.long}`,
+  });
+  cell.append(el('small', source.short, { class: 'lag-source' }));
+  return cell;
+};
+
+const renderFreshness = (consumer) => {
+  const history = consumer.freshnessHistory;
+  if (!history) return;
+  const { figure, caption, chart } =
+    freshnessCharts.get(consumer.name) ?? makeFreshnessChart(consumer.name);
+  const { buckets } = history;
+  chart.setData([
+    buckets.map((bucket) => bucket.startMs / 1000),
+    buckets.map((bucket) => bucket.throughputPerSecond),
+    buckets.map((bucket) => bucket.p50Ms),
+    buckets.map((bucket) => bucket.p99Ms),
+  ]);
+  const source = lagSourceOf(consumer.lagSource);
+  caption.lastChild.textContent = ` · ${history.bucketSeconds} s buckets · freshness ${source.long}`;
+  figure.dataset.lagSource = consumer.lagSource;
+  figure.dataset.samples = String(buckets.reduce((sum, bucket) => sum + bucket.samples, 0));
+  figure.dataset.points = String(buckets.filter((bucket) => bucket.p50Ms !== null).length);
+};
+
 const renderPipeline = ({ consumers }) => {
+  for (const consumer of consumers) renderFreshness(consumer);
   byId('pipeline').replaceChildren(
     ...consumers.map((consumer) => {
       const row = el('tr', undefined, { 'data-consumer': consumer.name });
@@ -242,7 +447,7 @@ const renderPipeline = ({ consumers }) => {
         el('td', value, { class: alert ? 'num alert' : 'num' });
       row.append(
         el('td', consumer.name),
-        cell(formatLag(consumer.lagMs), consumer.lagMs > 10_000),
+        lagCell(consumer),
         cell(count.format(consumer.throughputPerSecond)),
         cell(count.format(consumer.processed)),
         cell(count.format(consumer.failures), consumer.failures > 0),
@@ -328,33 +533,109 @@ const userRow = (hit) => [
   hit.createdAt.replace('T', ' ').slice(0, 19),
 ];
 
-const search = async () => {
-  const kind = byId('search-kind').value;
-  const text = byId('search-input').value.trim();
+const PAGE_SIZE = 20;
+const PLACEHOLDERS = {
+  q: 'customer name, email, product or order id',
+  query: 'query syntax: ada AND "blue mug", status:paid -itemNames:mug',
+};
+
+// The API pages forward only, with an opaque cursor; going back reuses the cursors seen.
+const searching = {
+  kind: 'orders',
+  textParameter: {},
+  cursors: [undefined],
+  page: 0,
+  next: undefined,
+  /** Counts the requests, so an answer overtaken by a later request is dropped. */
+  asked: 0,
+};
+
+const showSearchError = (message) => {
   const error = byId('search-error');
-  byId('search-head').replaceChildren(el('tr', undefined));
-  byId('search-head').firstChild.append(...searchColumns[kind].map((name) => el('th', name)));
-  try {
-    const query = new URLSearchParams({ size: '20', ...(text ? { q: text } : {}) });
-    const result = await getJson(`/search/${kind}?${query}`);
-    error.hidden = true;
-    byId('search-count').textContent = `${count.format(result.total)} found`;
-    const rows = result.hits.map((hit) => {
+  error.textContent = message;
+  error.hidden = message === '';
+};
+
+const renderSearchPage = (result) => {
+  const { kind, page } = searching;
+  byId('search-count').textContent = `${count.format(result.total)} found`;
+  byId('search-results').replaceChildren(
+    ...result.hits.map((hit) => {
       const row = el('tr', undefined, { 'data-id': kind === 'orders' ? hit.orderId : hit.userId });
       row.append(
         ...(kind === 'orders' ? orderRow(hit) : userRow(hit)).map((value) => el('td', value)),
       );
       return row;
-    });
-    byId('search-results').replaceChildren(...rows);
+    }),
+  );
+  const first = page * PAGE_SIZE + 1;
+  byId('search-range').textContent =
+    result.hits.length === 0
+      ? ''
+      : `rows ${count.format(first)}–${count.format(first + result.hits.length - 1)} of ${count.format(result.total)}`;
+  byId('search-pager').hidden = result.hits.length === 0 && page === 0;
+  byId('search-prev').disabled = page === 0;
+  byId('search-next').disabled = searching.next === undefined;
+};
+
+const runSearch = async () => {
+  const { kind, textParameter, cursors, page } = searching;
+  const cursor = cursors[page];
+  const query = new URLSearchParams({
+    size: String(PAGE_SIZE),
+    ...textParameter,
+    ...(cursor ? { cursor } : {}),
+  });
+  const asked = ++searching.asked;
+  try {
+    const result = await getJson(`/search/${kind}?${query}`);
+    if (asked !== searching.asked) return;
+    searching.next = result.cursor;
+    showSearchError('');
+    renderSearchPage(result);
   } catch (failure) {
-    error.textContent = `Search failed: ${failure.message}`;
-    error.hidden = false;
+    if (asked !== searching.asked) return;
+    // A refused query has no results, not zero of them: show why, and no stale rows.
+    searching.next = undefined;
+    showSearchError(`Search failed: ${failure.message}`);
     byId('search-count').textContent = '';
+    byId('search-results').replaceChildren();
+    byId('search-pager').hidden = true;
   }
+};
+
+const search = () => {
+  const kind = byId('search-kind').value;
+  const text = byId('search-input').value.trim();
+  const mode = byId('search-mode').value;
+  byId('search-head').replaceChildren(el('tr', undefined));
+  byId('search-head').firstChild.append(...searchColumns[kind].map((name) => el('th', name)));
+  Object.assign(searching, {
+    kind,
+    // `q` reads the text as words, `query` in OpenSearch's query_string syntax.
+    textParameter: text ? { [mode]: text } : {},
+    cursors: [undefined],
+    page: 0,
+    next: undefined,
+  });
+  return runSearch();
 };
 
 byId('search-form').addEventListener('submit', (event) => {
   event.preventDefault();
   search();
+});
+byId('search-mode').addEventListener('change', (event) => {
+  byId('search-input').placeholder = PLACEHOLDERS[event.target.value] ?? '';
+});
+byId('search-next').addEventListener('click', () => {
+  if (searching.next === undefined) return;
+  searching.cursors[searching.page + 1] = searching.next;
+  searching.page++;
+  runSearch();
+});
+byId('search-prev').addEventListener('click', () => {
+  if (searching.page === 0) return;
+  searching.page--;
+  runSearch();
 });
