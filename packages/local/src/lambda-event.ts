@@ -28,7 +28,8 @@ const toLambdaImage = (
 
 /** Recognises the REMOVE records of deletions made by a local TTL process. */
 export interface TtlDeletions {
-  expired(record: DynamoDBRecord): boolean;
+  /** When the process deleted the record's item (epoch ms), or undefined if it did not. */
+  deletedAt(record: DynamoDBRecord): number | undefined;
   /** Resolves once every deletion in flight has its outcome, so {@link expired} is final. */
   settled(): Promise<void>;
 }
@@ -37,7 +38,9 @@ export interface TtlDeletions {
  * Turns a record read with `@aws-sdk/client-dynamodb-streams` into exactly the shape a
  * Lambda function receives: epoch-second creation time, base64 binaries, lower-case
  * userIdentity, and TTL deletions — DynamoDB Local's own, or those `ttlDeletions` made —
- * as REMOVE with the service identity.
+ * as REMOVE with the service identity. A deletion `ttlDeletions` made is stamped with its
+ * deletion time floored to the second, as AWS stamps its records; DynamoDB Local stamps
+ * every record to the minute, rounded down, which could put a removal before the expiry.
  *
  * @example
  * const event = { Records: records.map((record) => toLambdaRecord(record, streamArn)) };
@@ -70,7 +73,11 @@ export const toLambdaRecord = (
   if (stream.NewImage && !expiredLocally)
     lambdaRecord.dynamodb!.NewImage = toLambdaImage(stream.NewImage);
   if (stream.OldImage) lambdaRecord.dynamodb!.OldImage = toLambdaImage(stream.OldImage);
-  if (expiredLocally || ttlDeletions?.expired(lambdaRecord)) {
+  const deletedAt = ttlDeletions?.deletedAt(lambdaRecord);
+  if (deletedAt !== undefined) {
+    lambdaRecord.dynamodb!.ApproximateCreationDateTime = Math.floor(deletedAt / 1000);
+  }
+  if (expiredLocally || deletedAt !== undefined) {
     lambdaRecord.userIdentity = { ...TTL_USER_IDENTITY };
   } else if (record.userIdentity) {
     lambdaRecord.userIdentity = {

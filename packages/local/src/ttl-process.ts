@@ -234,15 +234,30 @@ export class LocalTtlProcess {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
-  /** Whether a Lambda-shaped REMOVE record is one of this process's expiries. */
-  expired(record: DynamoDBRecord): boolean {
-    if (record.eventName !== 'REMOVE') return false;
+  /**
+   * When this process deleted the item of a Lambda-shaped REMOVE record, in epoch
+   * milliseconds, or `undefined` when the REMOVE is not one of its expiries. The time is
+   * taken just before the DeleteItem is sent, after the scan that found the item expired,
+   * so it is never earlier than the item's TTL.
+   */
+  deletedAt(record: DynamoDBRecord): number | undefined {
+    if (record.eventName !== 'REMOVE') return undefined;
     const [pkName, skName] = this.#options.keyAttributes;
     const old = record.dynamodb?.OldImage;
     const pk = old?.[pkName];
     const sk = old?.[skName];
     const ttl = old?.[this.#options.attribute]?.N;
-    if (!pk || !sk || ttl === undefined) return false;
-    return this.#deleted.has(this.#entry(pk.S ?? pk.N, sk.S ?? sk.N, ttl));
+    if (!pk || !sk || ttl === undefined) return undefined;
+    return this.#deleted.get(this.#entry(pk.S ?? pk.N, sk.S ?? sk.N, ttl));
+  }
+
+  /** Whether a Lambda-shaped REMOVE record is one of this process's expiries. */
+  expired(record: DynamoDBRecord): boolean {
+    return this.deletedAt(record) !== undefined;
+  }
+
+  /** The ledger file, for a process that reads this one's deletions (`replay`). */
+  get ledgerFile(): string {
+    return this.#options.ledgerFile;
   }
 }

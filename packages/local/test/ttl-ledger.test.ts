@@ -51,6 +51,17 @@ describe('the TTL ledger after a crash', () => {
     expect(warnings).toHaveLength(1);
   });
 
+  it('remembers when each deletion was made, so a restarted reader can stamp its record', () => {
+    const file = join(directory, 'times.jsonl');
+    writeFileSync(file, line('intent', 'SESSION#a', 100) + line('done', 'SESSION#a', 100));
+
+    const ttl = open(file);
+
+    expect(ttl.deletedAt(removeOf('SESSION#a', 100))).toBe(now - 1000);
+    expect(ttl.deletedAt(removeOf('SESSION#a', 101))).toBeUndefined();
+    expect(ttl.ledgerFile).toBe(file);
+  });
+
   it('refuses a corrupt line before the last with a typed error naming file and line', () => {
     const file = join(directory, 'corrupt.jsonl');
     writeFileSync(
