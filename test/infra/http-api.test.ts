@@ -51,7 +51,9 @@ describe('the HTTP API, deployed by default', () => {
     expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(
       ['$default', ...deployedRoutes().map((route) => `${route.method} ${route.path}`)].sort(),
     );
-    expect(routes.map((route) => route.Properties.RouteKey)).toContain('PATCH /orders/{id}/status');
+    expect(routes.map((route) => route.Properties.RouteKey)).toContain(
+      'PATCH /orders/{orderId}/status',
+    );
     for (const route of routes) expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
     // One integration, and one permission for API Gateway to invoke the function.
     template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Client } from '@opensearch-project/opensearch';
 import type { AggregatesReader } from '@pipeline/aggregates';
-import { type ApiStore, createApi } from '@pipeline/api';
+import { type ApiStore, createApi, openApiPath } from '@pipeline/api';
 import { EnvVar } from '@pipeline/pipeline';
 import { searchIndexNames } from '@pipeline/search';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -63,7 +63,7 @@ export const deployedRoutes = (): DeployedRoute[] =>
     log: { error: () => undefined },
   }).routes.map((route) => ({
     method: apigwv2.HttpMethod[route.method],
-    path: route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}'),
+    path: openApiPath(route.path),
   }));
 
 /** What the API searches: a domain or a collection, its endpoint and how to sign for it. */

@@ -13,5 +13,6 @@ export {
   UnknownParametersError,
   UnsupportedMediaTypeError,
 } from './errors.js';
+export { type OpenApiDocument, openApiDocument, openApiPath } from './openapi.js';
 export { type ApiStore, createApi } from './routes.js';
 export { type ApiServer, startApiServer } from './server.js';

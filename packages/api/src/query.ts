@@ -5,7 +5,7 @@ import {
   searchOrdersInputSchema,
   searchUsersInputSchema,
 } from '@pipeline/search';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { InvalidParameterError, UnknownParametersError } from './errors.js';
 
 /** Inclusive bounds of a whole-number parameter. */
@@ -35,7 +35,7 @@ export const wholeNumber = (name: string, raw: string, bounds: WholeNumberBounds
 };
 
 /** The bounds a zod number schema declares, so the range is written once, in the schema. */
-const boundsOf = (schema: z.ZodNumber): WholeNumberBounds => ({
+export const boundsOf = (schema: z.ZodNumber): WholeNumberBounds => ({
   min: schema.minValue ?? Number.MIN_SAFE_INTEGER,
   max: schema.maxValue ?? Number.MAX_SAFE_INTEGER,
 });
@@ -52,15 +52,19 @@ const searchNumberBounds: Readonly<Record<string, WholeNumberBounds>> = {
 const queryNameOf = (field: string): string => (field === 'text' ? 'q' : field);
 const fieldNameOf = (parameter: string): string => (parameter === 'q' ? 'text' : parameter);
 
+/** A search input's fields as query parameters, `text` as `q`, each with its field's schema. */
+const queryStringSchemaOf = (input: z.ZodObject): z.ZodObject =>
+  z.object(
+    Object.fromEntries(
+      Object.entries(input.shape).map(([field, schema]) => [queryNameOf(field), schema]),
+    ),
+  );
+
 /** The query parameters of `GET /search/orders`: the search library's fields, `text` as `q`. */
-export const searchOrdersParameters: readonly string[] = Object.keys(
-  searchOrdersInputSchema.shape,
-).map(queryNameOf);
+export const searchOrdersQuerySchema = queryStringSchemaOf(searchOrdersInputSchema);
 
 /** The query parameters of `GET /search/users`. */
-export const searchUsersParameters: readonly string[] = Object.keys(
-  searchUsersInputSchema.shape,
-).map(queryNameOf);
+export const searchUsersQuerySchema = queryStringSchemaOf(searchUsersInputSchema);
 
 /** What a route accepts in its query string. */
 export interface QueryParameters {

@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import { ApiError, MethodNotAllowedError } from './errors.js';
+import type { errorBodySchema } from './response-schemas.js';
 
 /** What a route answers: a status, a JSON body and any extra headers. */
 export interface ApiResponse {
@@ -8,16 +10,7 @@ export interface ApiResponse {
 }
 
 /** The body of every error response. */
-export interface ErrorBody {
-  readonly error: {
-    readonly code: string;
-    readonly message: string;
-    /** Field-level problems of a validation error. */
-    readonly issues?: readonly { readonly path: string; readonly message: string }[];
-    /** Quote it when reporting a 500; the server log carries the details under it. */
-    readonly requestId?: string;
-  };
-}
+export type ErrorBody = z.output<typeof errorBodySchema>;
 
 /** Where the API logs failures it answers with a 5xx; Powertools' Logger fits. */
 export interface ApiLogSink {

@@ -3,9 +3,17 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Client } from '@opensearch-project/opensearch';
 import type { AggregatesReader } from '@pipeline/aggregates';
 import type { ConsumerStats } from '@pipeline/local';
-import { idSchema } from '@pipeline/model';
+import {
+  calendarDaySchema,
+  currencySchema,
+  idSchema,
+  orderSchema,
+  productViewSchema,
+  userSchema,
+} from '@pipeline/model';
 import { searchOrders, searchUsers } from '@pipeline/search';
 import {
+  checkOrderLines,
   createOrderInputSchema,
   createUserInputSchema,
   parseInput,
@@ -20,20 +28,33 @@ import {
   ResourceNotFoundError,
   RouteNotFoundError,
 } from './errors.js';
+import { openApiDocument } from './openapi.js';
 import { createPipelineStatus } from './pipeline-status.js';
 import {
   addDays,
+  boundsOf,
   currencyParameter,
   dayParameter,
   integerParameter,
-  type QueryParameters,
   refuseUnexpectedParameters,
   searchOrdersInputFromQuery,
-  searchOrdersParameters,
+  searchOrdersQuerySchema,
   searchUsersInputFromQuery,
-  searchUsersParameters,
+  searchUsersQuerySchema,
   utcDay,
 } from './query.js';
+import {
+  dailySeriesSchema,
+  healthSchema,
+  openApiDocumentSchema,
+  orderWithItemsSchema,
+  pipelineStatusSchema,
+  searchOrdersResultSchema,
+  searchUsersResultSchema,
+  statusCountsSchema,
+  topProductsSchema,
+  userTotalsSchema,
+} from './response-schemas.js';
 import { type ApiLogSink, type ApiResponse, errorResponse } from './responses.js';
 
 /** The store operations the API calls. */
@@ -71,25 +92,65 @@ export interface ApiRequest {
   readonly requestId?: string;
 }
 
-/** A request matched to its route, with the path parameters decoded. */
-export interface RouteContext {
-  readonly params: Readonly<Record<string, string>>;
+/** A request matched to its route: path parameters and body parsed by the route's schemas. */
+export interface RouteContext<Params = Readonly<Record<string, string>>, Body = unknown> {
+  readonly params: Params;
   readonly query: URLSearchParams;
-  readonly body: unknown;
+  readonly body: Body;
 }
 
 /**
- * One route: the method, a path pattern with `:name` parameters, the query parameters it
- * takes and its handler. A GET route answers HEAD too, with the same status and headers.
+ * What a route reads from a request, as the zod schemas that validate it. The dispatcher
+ * parses the path parameters and the body with them before the handler runs, and the
+ * OpenAPI document is generated from the same schemas, so the two cannot disagree.
+ */
+export interface RouteRequest {
+  /** The path parameters, by their name in `path` (`:orderId`). */
+  readonly path?: z.ZodObject;
+  /** The query parameters: the object's keys are every name the route takes; any other is refused with 400. */
+  readonly query?: z.ZodObject;
+  /** Query parameters that may be given more than once. @default [] */
+  readonly repeatable?: readonly string[];
+  /** The JSON body; a schema that accepts `undefined` makes the body optional. */
+  readonly body?: z.ZodType;
+}
+
+/** The success answer of a route: its status and the schema of its body. */
+export interface RouteResponse {
+  readonly status: 200 | 201;
+  readonly description: string;
+  readonly schema: z.ZodType;
+}
+
+/**
+ * One route: the method, a path pattern with `:name` parameters, what it reads, what it
+ * answers and its handler. A GET route answers HEAD too, with the same status and headers.
  */
 export interface Route {
   readonly method: 'GET' | 'POST' | 'PATCH';
   readonly path: string;
   readonly summary: string;
-  /** The query parameters the route takes; any other is refused with 400. @default none */
-  readonly parameters?: QueryParameters;
+  readonly request?: RouteRequest;
+  readonly response: RouteResponse;
   handle(context: RouteContext): Promise<ApiResponse>;
 }
+
+/**
+ * Declares a route whose handler sees its path parameters and body typed by the route's
+ * own schemas.
+ */
+const route = <
+  P extends z.ZodObject = z.ZodObject<Record<never, never>>,
+  B extends z.ZodType = z.ZodUndefined,
+>(
+  definition: Omit<Route, 'request' | 'handle'> & {
+    readonly request?: Omit<RouteRequest, 'path' | 'body'> & {
+      readonly path?: P;
+      readonly body?: B;
+    };
+    handle(context: RouteContext<z.output<P>, z.output<B>>): Promise<ApiResponse>;
+  },
+): Route => definition as Route;
 
 /** The API: its route table and one entry point that never throws. */
 export interface Api {
@@ -99,24 +160,45 @@ export interface Api {
 
 const ok = (body: unknown, status = 200): ApiResponse => ({ status, body });
 
-/** Parses a path parameter as an id, naming it in the 400. */
-const idParameter = (name: string, value: string | undefined): string =>
-  parseInput(z.object({ [name]: idSchema }), { [name]: value })[name] as string;
+/** `POST /orders`: the store's input, with the `orderId` the server picks when none is given. */
+const createOrderBodySchema = z
+  .strictObject({ ...createOrderInputSchema.shape, orderId: idSchema.optional() })
+  .superRefine(checkOrderLines);
 
-const asObject = (body: unknown): Record<string, unknown> =>
-  typeof body === 'object' && body !== null && !Array.isArray(body)
-    ? (body as Record<string, unknown>)
-    : parseInput(z.object({}), body ?? null);
-
+/** `PATCH /orders/:orderId/status`: the target status, and the revision the change applies to. */
 const statusChangeSchema = updateOrderStatusInputSchema
   .pick({ to: true, expectedRev: true })
   .partial({ expectedRev: true });
 
+/** `POST /products/:productId/views`: who viewed it and the view's id, both optional, as is the body. */
 const productViewBodySchema = recordProductViewInputSchema
   .pick({ viewId: true, userId: true })
-  .partial();
+  .partial()
+  .optional();
 
 const DEFAULT_SERIES_DAYS = 14;
+
+const dailyQuerySchema = z.object({
+  from: calendarDaySchema
+    .optional()
+    .describe(`first UTC day, YYYY-MM-DD; default ${DEFAULT_SERIES_DAYS - 1} days before to`),
+  to: calendarDaySchema.optional().describe('last UTC day, YYYY-MM-DD; default today'),
+  currency: currencySchema.optional().describe('only this currency (ISO 4217) in revenue'),
+});
+
+const topProductsLimitSchema = z.int().min(1).max(100).describe('how many products, 10 by default');
+const topProductsQuerySchema = z.object({
+  day: calendarDaySchema.optional().describe('the UTC day, YYYY-MM-DD; default today'),
+  limit: topProductsLimitSchema.optional(),
+});
+
+const orderPath = z.object({ orderId: idSchema });
+const userPath = z.object({ userId: idSchema });
+const productPath = z.object({ productId: idSchema });
+
+/** Parses a request's part with a route's schema, naming each field at fault in the 400. */
+const parsePart = (schema: z.ZodType | undefined, value: unknown): unknown =>
+  schema ? parseInput(schema, value) : value;
 
 /** The segments of an absolute path: `/a/b` is `['a', 'b']`; `//a` and `/a/` keep their empty segments. */
 const segmentsOf = (path: string): string[] => path.slice(1).split('/');
@@ -165,33 +247,36 @@ export const createApi = (dependencies: ApiDependencies): Api => {
   const pipelineStats = dependencies.pipelineStats;
   const pipelineStatus = pipelineStats ? createPipelineStatus(pipelineStats) : undefined;
 
+  let document: ReturnType<typeof openApiDocument> | undefined;
   const routes: Route[] = [
-    {
+    route({
       method: 'POST',
       path: '/users',
       summary: 'create a user',
-      handle: async ({ body }) =>
-        ok(await store.createUser(parseInput(createUserInputSchema, body)), 201),
-    },
-    {
+      request: { body: createUserInputSchema },
+      response: { status: 201, description: 'the user as stored', schema: userSchema },
+      handle: async ({ body }) => ok(await store.createUser(body), 201),
+    }),
+    route({
       method: 'POST',
       path: '/orders',
       summary: 'create an order with its items; the server picks the orderId when none is given',
-      handle: async ({ body }) => {
-        const input = parseInput(createOrderInputSchema, {
-          orderId: randomUUID(),
-          ...asObject(body),
-        });
-        return ok(await store.createOrder(input), 201);
+      request: { body: createOrderBodySchema },
+      response: {
+        status: 201,
+        description: 'the order, with its total in minor units, and its items',
+        schema: orderWithItemsSchema,
       },
-    },
-    {
+      handle: async ({ body }) =>
+        ok(await store.createOrder({ ...body, orderId: body.orderId ?? randomUUID() }), 201),
+    }),
+    route({
       method: 'PATCH',
-      path: '/orders/:id/status',
+      path: '/orders/:orderId/status',
       summary: "change an order's status: { to, expectedRev? }",
-      handle: async ({ params, body }) => {
-        const orderId = idParameter('orderId', params.id);
-        const change = parseInput(statusChangeSchema, body);
+      request: { path: orderPath, body: statusChangeSchema },
+      response: { status: 200, description: 'the order after the change', schema: orderSchema },
+      handle: async ({ params: { orderId }, body: change }) => {
         const current = await store.getOrderById(orderId);
         if (!current) throw new ResourceNotFoundError('order', orderId);
         // Without expectedRev the change applies to the revision just read, so a concurrent
@@ -204,45 +289,64 @@ export const createApi = (dependencies: ApiDependencies): Api => {
         });
         return ok(order);
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
-      path: '/products/:id/views',
+      path: '/products/:productId/views',
       summary: 'record a product view: { userId?, viewId? }',
-      handle: async ({ params, body }) => {
-        const productId = idParameter('productId', params.id);
-        const view = parseInput(productViewBodySchema, body ?? {});
-        return ok(await store.recordProductView({ ...view, productId }), 201);
-      },
-    },
-    {
+      request: { path: productPath, body: productViewBodySchema },
+      response: { status: 201, description: 'the view as stored', schema: productViewSchema },
+      handle: async ({ params: { productId }, body }) =>
+        ok(await store.recordProductView({ ...body, productId }), 201),
+    }),
+    route({
       method: 'GET',
       path: '/search/orders',
-      summary: `search orders: ${searchOrdersParameters.join(', ')}`,
-      parameters: { names: searchOrdersParameters, repeatable: ['status'] },
+      summary: 'search orders by words or a query_string query, with filters, sort and paging',
+      request: { query: searchOrdersQuerySchema, repeatable: ['status'] },
+      response: {
+        status: 200,
+        description: 'a page of orders, the total, and counts by status and day',
+        schema: searchOrdersResultSchema,
+      },
       handle: async ({ query }) =>
         ok(await searchOrders(search, searchOrdersInputFromQuery(query), searchOptions)),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/search/users',
-      summary: `search users: ${searchUsersParameters.join(', ')}`,
-      parameters: { names: searchUsersParameters },
+      summary: 'search users by words or a query_string query, with paging',
+      request: { query: searchUsersQuerySchema },
+      response: {
+        status: 200,
+        description: 'a page of users and the total',
+        schema: searchUsersResultSchema,
+      },
       handle: async ({ query }) =>
         ok(await searchUsers(search, searchUsersInputFromQuery(query), searchOptions)),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/aggregates/status',
       summary: 'order counts by status',
+      response: {
+        status: 200,
+        description: 'orders per status right now',
+        schema: statusCountsSchema,
+      },
       handle: async () => ok({ counts: await aggregates.getStatusCounts() }),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/aggregates/daily',
-      summary:
-        'orders and revenue per UTC day: from, to (YYYY-MM-DD; the last 14 days by default), currency',
-      parameters: { names: ['from', 'to', 'currency'] },
+      summary: `orders and revenue per UTC day, the last ${DEFAULT_SERIES_DAYS} days by default`,
+      request: { query: dailyQuerySchema },
+      response: {
+        status: 200,
+        description:
+          'one point per day, days without orders included; orders counts every order created that day, revenue leaves cancelled orders out',
+        schema: dailySeriesSchema,
+      },
       handle: async ({ query }) => {
         const to = dayParameter(query, 'to') ?? utcDay(now());
         const from = dayParameter(query, 'from') ?? addDays(to, -(DEFAULT_SERIES_DAYS - 1));
@@ -254,43 +358,76 @@ export const createApi = (dependencies: ApiDependencies): Api => {
         });
         return ok({ from, to, series });
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
-      path: '/aggregates/users/:id',
+      path: '/aggregates/users/:userId',
       summary: "a user's order count and spend",
-      handle: async ({ params }) => {
-        const userId = idParameter('userId', params.id);
-        return ok({ userId, ...(await aggregates.getUserTotals(userId)) });
+      request: { path: userPath },
+      response: {
+        status: 200,
+        description: 'lifetime totals; spend leaves cancelled orders out',
+        schema: userTotalsSchema,
       },
-    },
-    {
+      handle: async ({ params: { userId } }) =>
+        ok({ userId, ...(await aggregates.getUserTotals(userId)) }),
+    }),
+    route({
       method: 'GET',
       path: '/aggregates/products/top',
-      summary: 'the most viewed products of a UTC day: day (today by default), limit (10)',
-      parameters: { names: ['day', 'limit'] },
+      summary: 'the most viewed products of a UTC day',
+      request: { query: topProductsQuerySchema },
+      response: {
+        status: 200,
+        description: 'products by views, most viewed first',
+        schema: topProductsSchema,
+      },
       handle: async ({ query }) => {
         const day = dayParameter(query, 'day') ?? utcDay(now());
-        const limit = integerParameter(query, 'limit', { min: 1, max: 100, fallback: 10 });
+        const limit = integerParameter(query, 'limit', {
+          ...boundsOf(topProductsLimitSchema),
+          fallback: 10,
+        });
         return ok({ day, products: await aggregates.getTopProducts({ day, limit }) });
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/pipeline',
-      summary: 'per-consumer lag, throughput, failures and DLQ depth',
+      summary:
+        'per-consumer lag, freshness, throughput, failures and DLQ depth (local runner only)',
+      response: {
+        status: 200,
+        description: 'one entry per event source mapping',
+        schema: pipelineStatusSchema,
+      },
       handle: async () => {
         if (!pipelineStatus) throw new NotAvailableError('runner statistics');
         return ok(pipelineStatus(now().getTime()));
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/healthz',
       summary: 'health check',
+      response: { status: 200, description: 'the server is up', schema: healthSchema },
       handle: async () =>
         ok({ status: 'ok', uptimeSeconds: Math.round((now().getTime() - startedMs) / 1000) }),
-    },
+    }),
+    route({
+      method: 'GET',
+      path: '/openapi.json',
+      summary: 'this API as an OpenAPI 3.1 document',
+      response: {
+        status: 200,
+        description: 'generated from the schemas that validate each request',
+        schema: openApiDocumentSchema,
+      },
+      handle: async () => {
+        document ??= openApiDocument(routes);
+        return ok(document);
+      },
+    }),
   ];
 
   const handle = async (request: ApiRequest): Promise<ApiResponse> => {
@@ -312,11 +449,15 @@ export const createApi = (dependencies: ApiDependencies): Api => {
         );
       }
       matched = found.route;
-      refuseUnexpectedParameters(request.query, found.route.parameters ?? { names: [] });
+      const accepts = found.route.request;
+      refuseUnexpectedParameters(request.query, {
+        names: Object.keys(accepts?.query?.shape ?? {}),
+        repeatable: accepts?.repeatable ?? [],
+      });
       return await found.route.handle({
-        params: found.params,
+        params: parsePart(accepts?.path, found.params) as Record<string, string>,
         query: request.query,
-        body: request.body,
+        body: parsePart(accepts?.body, request.body),
       });
     } catch (error) {
       return errorResponse(error, {

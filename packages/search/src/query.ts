@@ -52,31 +52,35 @@ const queryStringClause = (query: string | undefined, fields: string[]): unknown
 /** What a service may ask of the orders index. */
 export const searchOrdersInputSchema = z
   .strictObject({
-    /** Words or an exact order id or email; matched against customer name, email, item names and order id. */
-    text: text.optional(),
-    /**
-     * A search-box query in OpenSearch's query_string syntax (`ada AND "blue mug"`,
-     * `status:paid -itemNames:mug`), over the same fields as `text`, words joined by AND.
-     * Bad syntax throws {@link InvalidSearchQueryError} naming `query`.
-     */
-    query: queryString.optional(),
-    status: z.union([orderStatusSchema, z.array(orderStatusSchema).min(1).max(5)]).optional(),
-    userId: idSchema.optional(),
-    /** Inclusive bounds of `createdAt`, ISO 8601. */
-    createdFrom: instant.optional(),
-    createdTo: instant.optional(),
-    /** Inclusive bounds of the total, in minor units. */
-    minTotal: minorUnitsSchema.optional(),
-    maxTotal: minorUnitsSchema.optional(),
-    currency: currencySchema.optional(),
-    /** @default 'relevance' with text or query, 'newest' without */
+    text: text
+      .optional()
+      .describe(
+        'words, or an exact order id or email, matched against customer name, email, item names and order id',
+      ),
+    // Bad syntax throws InvalidSearchQueryError naming `query`.
+    query: queryString
+      .optional()
+      .describe(
+        'a query in OpenSearch\'s query_string syntax (`ada AND "blue mug"`, `status:paid -itemNames:mug`) over the same fields as text; words are joined by AND',
+      ),
+    status: z
+      .union([orderStatusSchema, z.array(orderStatusSchema).min(1).max(5)])
+      .optional()
+      .describe('one status, or several (any of them matches)'),
+    userId: idSchema.optional().describe("only this user's orders"),
+    createdFrom: instant.optional().describe('earliest createdAt, inclusive, ISO 8601'),
+    createdTo: instant.optional().describe('latest createdAt, inclusive, ISO 8601'),
+    minTotal: minorUnitsSchema.optional().describe('smallest total, inclusive, in minor units'),
+    maxTotal: minorUnitsSchema.optional().describe('largest total, inclusive, in minor units'),
+    currency: currencySchema.optional().describe('only totals in this currency (ISO 4217)'),
     sort: z
       .enum([OrderSort.newest, OrderSort.oldest, OrderSort.total, OrderSort.relevance])
-      .optional(),
-    /** @default 20 */
-    size: size.optional(),
-    /** The `cursor` of the previous page, with the same filters and sort. */
-    cursor: cursor.optional(),
+      .optional()
+      .describe('relevance with text or query, newest without; total is largest first'),
+    size: size.optional().describe('orders per page, 20 by default'),
+    cursor: cursor
+      .optional()
+      .describe('the cursor of the previous page, with the same filters and sort'),
   })
   .refine(
     (input) =>
@@ -102,11 +106,12 @@ export type SearchOrdersInput = z.input<typeof searchOrdersInputSchema>;
 
 /** What a service may ask of the users index. */
 export const searchUsersInputSchema = z.strictObject({
-  text: text.optional(),
-  /** A search-box query in OpenSearch's query_string syntax, over name and email. */
-  query: queryString.optional(),
-  size: size.optional(),
-  cursor: cursor.optional(),
+  text: text.optional().describe('words matched against name, email and user id'),
+  query: queryString
+    .optional()
+    .describe("a query in OpenSearch's query_string syntax over name and email"),
+  size: size.optional().describe('users per page, 20 by default'),
+  cursor: cursor.optional().describe('the cursor of the previous page, with the same query'),
 });
 
 /** Input of {@link searchUsers}. */

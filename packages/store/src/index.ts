@@ -18,6 +18,7 @@ export {
 } from './errors.js';
 export { createStore, type Store } from './store.js';
 export {
+  checkOrderLines,
   createOrderInputSchema,
   createUserInputSchema,
   parseInput,

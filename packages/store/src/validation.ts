@@ -89,37 +89,46 @@ export const orderLineInputSchema = z.strictObject({
   unitPrice: moneyInputSchema,
 });
 
+/**
+ * The rules across an order's lines: a product on one line only, one currency, and a
+ * total that stays a safe integer. Shared by every schema of an order's lines.
+ */
+export const checkOrderLines = (
+  input: { readonly items: readonly z.output<typeof orderLineInputSchema>[] },
+  context: z.RefinementCtx,
+): void => {
+  const seen = new Set<string>();
+  input.items.forEach((line, index) => {
+    if (seen.has(line.productId)) {
+      context.addIssue({
+        code: 'custom',
+        message: 'a product may appear on one line only',
+        path: ['items', index, 'productId'],
+      });
+    }
+    seen.add(line.productId);
+    const currency = input.items[0]?.unitPrice.currency;
+    if (line.unitPrice.currency !== currency) {
+      context.addIssue({
+        code: 'custom',
+        message: `must match the order's currency ${currency}`,
+        path: ['items', index, 'unitPrice', 'currency'],
+      });
+    }
+  });
+  const total = input.items.reduce((sum, line) => sum + line.quantity * line.unitPrice.amount, 0);
+  if (!Number.isSafeInteger(total)) {
+    context.addIssue({ code: 'custom', message: 'total is too large', path: ['items'] });
+  }
+};
+
 export const createOrderInputSchema = z
   .strictObject({
     userId: idSchema,
     orderId: idSchema,
     items: z.array(orderLineInputSchema).min(1).max(MAX_ORDER_LINES),
   })
-  .superRefine((input, context) => {
-    const seen = new Set<string>();
-    input.items.forEach((line, index) => {
-      if (seen.has(line.productId)) {
-        context.addIssue({
-          code: 'custom',
-          message: 'a product may appear on one line only',
-          path: ['items', index, 'productId'],
-        });
-      }
-      seen.add(line.productId);
-      const currency = input.items[0]?.unitPrice.currency;
-      if (line.unitPrice.currency !== currency) {
-        context.addIssue({
-          code: 'custom',
-          message: `must match the order's currency ${currency}`,
-          path: ['items', index, 'unitPrice', 'currency'],
-        });
-      }
-    });
-    const total = input.items.reduce((sum, line) => sum + line.quantity * line.unitPrice.amount, 0);
-    if (!Number.isSafeInteger(total)) {
-      context.addIssue({ code: 'custom', message: 'total is too large', path: ['items'] });
-    }
-  });
+  .superRefine(checkOrderLines);
 /** What a caller gives to place an order. */
 export type CreateOrderInput = z.input<typeof createOrderInputSchema>;
 
