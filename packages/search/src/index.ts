@@ -1,14 +1,72 @@
-export * from './backfill.js';
-export * from './bulk.js';
-export * from './client.js';
-export * from './consumer.js';
-export * from './documents.js';
-export * from './errors.js';
-export * from './indices.js';
-export * from './plan.js';
-export * from './purge.js';
-export * from './query.js';
-export * from './reads.js';
-export * from './setup.js';
-export * from './sync-client.js';
-export * from './sync-client.js';
+export {
+  type BackfillOptions,
+  type BackfillProgress,
+  type BackfillResult,
+  backfill,
+} from './backfill.js';
+export {
+  type BulkClient,
+  type BulkOperation,
+  type BulkOutcome,
+  type SendBulkOptions,
+  sendBulk,
+  serializeOperation,
+} from './bulk.js';
+export { createSearchClient } from './client.js';
+export type { SearchClientOptions } from './client-options.js';
+export {
+  createSearchSyncConsumer,
+  type SearchSyncOptions,
+  type SyncResult,
+  type SyncStats,
+} from './consumer.js';
+export {
+  type OrderDocument,
+  projectOrder,
+  type SourceItem,
+  type UserDocument,
+} from './documents.js';
+export {
+  BackfillError,
+  BulkItemError,
+  InvalidSearchQueryError,
+  InvalidSourceItemError,
+  SearchError,
+  type SearchErrorCode,
+  SearchRequestError,
+} from './errors.js';
+export {
+  type EnsureSearchIndicesOptions,
+  ensureSearchIndices,
+  removeSearchIndices,
+  type SearchIndexNames,
+  searchIndexNames,
+  searchTemplatesVersion,
+} from './indices.js';
+export { planSync, type SyncPlan } from './plan.js';
+export {
+  DEFAULT_MARKER_HORIZON_MS,
+  type PurgeMarkersOptions,
+  purgeDeletedMarkers,
+} from './purge.js';
+export {
+  type OrderHit,
+  OrderSort,
+  type SearchOptions,
+  type SearchOrdersInput,
+  type SearchOrdersResult,
+  type SearchUsersInput,
+  type SearchUsersResult,
+  searchOrders,
+  searchOrdersInputSchema,
+  searchUsers,
+  searchUsersInputSchema,
+  type UserHit,
+} from './query.js';
+export {
+  createSearchSetupHandler,
+  SearchSetupError,
+  type SearchSetupHandlerOptions,
+  type SearchSetupResult,
+} from './setup.js';
+export { createSyncSearchClient, type SyncSearchClient } from './sync-client.js';

@@ -8,7 +8,8 @@ import type { LocalRunner } from '@pipeline/local';
 import { createStore, type Store } from '@pipeline/store';
 import { createMainTable, localStreamsClient, type TestTable } from '@pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aliasTargets, backfill, createSearchSyncConsumer } from '../src/index.js';
+import { backfill, createSearchSyncConsumer } from '../src/index.js';
+import { aliasTargets } from '../src/indices.js';
 import { type SearchFixture, startRunner, startSearchFixture } from './support.js';
 
 let table: TestTable;

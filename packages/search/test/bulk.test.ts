@@ -1,10 +1,10 @@
 import { decodeRecord } from '@pipeline/streams';
 import { insertRecord, modifyRecord, orderItem, removeRecord, userItem } from '@pipeline/testing';
 import { describe, expect, it } from 'vitest';
+import { chunkBySize } from '../src/bulk.js';
 import {
   type BulkClient,
   type BulkOperation,
-  chunkBySize,
   planSync,
   sendBulk,
   serializeOperation,

@@ -2,14 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type DocumentWrite,
-  deletedUserVersionOf,
   orderMarker,
   orderMarkerVersion,
   orderVersion,
-  projectOrder,
   projectUser,
   userMarker,
-} from '../src/index.js';
+} from '../src/documents.js';
+import { projectOrder } from '../src/index.js';
+import { deletedUserVersionOf } from '../src/reads.js';
 
 const CREATED = '2024-05-01T00:00:00.000Z';
 /** The first rev of an order created at CREATED: createdAt in µs. */

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DocumentWrite, orderMarker } from '../src/documents.js';
 import {
-  type DocumentWrite,
   InvalidSearchQueryError,
-  orderMarker,
   projectOrder,
   purgeDeletedMarkers,
   searchOrders,

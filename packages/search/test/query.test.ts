@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidSearchQueryError } from '../src/index.js';
 import {
   buildSearchOrdersRequest,
   buildSearchUsersRequest,
   encodeCursor,
-  InvalidSearchQueryError,
   parseSearchOrdersResponse,
-} from '../src/index.js';
+} from '../src/query.js';
 
 const issuesOf = (act: () => unknown) => {
   try {

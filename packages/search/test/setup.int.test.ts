@@ -5,21 +5,22 @@ import { createMainTable, type TestTable } from '@pipeline/testing';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
-  aliasTargets,
-  buildIndexTemplate,
   createSearchClient,
   createSearchSetupHandler,
-  type IndexTemplateBuilder,
-  KindSetup,
   removeSearchIndices,
-  SearchEntity,
   type SearchIndexNames,
   SearchSetupError,
   searchIndexNames,
   searchTemplatesVersion,
   sendBulk,
-  setupSearch,
 } from '../src/index.js';
+import {
+  aliasTargets,
+  buildIndexTemplate,
+  type IndexTemplateBuilder,
+  SearchEntity,
+} from '../src/indices.js';
+import { KindSetup, setupSearch } from '../src/setup.js';
 import { getDocument } from './support.js';
 
 let client: Client;

@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { SearchSetupError, searchIndexNames, searchTemplatesVersion } from '../src/index.js';
+import { buildIndexTemplate, searchIndexTemplates, templateVersionOf } from '../src/indices.js';
 import {
-  buildIndexTemplate,
   buildSearchReaderSecurity,
   buildSearchWriterSecurity,
   parseSearchSetupProperties,
-  SearchSetupError,
-  searchIndexNames,
-  searchIndexTemplates,
-  searchTemplatesVersion,
-  templateVersionOf,
-} from '../src/index.js';
+} from '../src/setup.js';
 
 describe('buildSearchReaderSecurity', () => {
   it('grants search on both index families, and nothing else', () => {
