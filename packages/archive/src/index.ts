@@ -13,4 +13,5 @@ export { planObjects } from './layout.js';
 export { type ArchiveQuery, readArchive } from './reader.js';
 export { toArchiveRecord } from './record.js';
 export { DEFAULT_RESTORE_TTL_SECONDS, restoreRecords } from './restore.js';
+export type { ArchiveRecord } from './types.js';
 export { writeArchiveObject } from './writer.js';

@@ -94,7 +94,8 @@ export const dataDirectoryOf = (
 
 /**
  * What a command says when a variable it needs is not set: where it looked for a running
- * stack, and what to do, including for an in-memory stack, which records no runtime file.
+ * stack (the data directory's runtime.json, or, for `--data-dir ""`, the registry of
+ * in-memory stacks), and what to do.
  *
  * @example
  * notSetMessage('TABLE_NAME') // 'TABLE_NAME is not set, and no running stack was found …'
@@ -103,14 +104,15 @@ export const notSetMessage = (variable: string, env: NodeJS.ProcessEnv = process
   const directory = env[localSettings.dataDirectory.env] ?? localSettings.dataDirectory.default;
   const looked = directory
     ? `no running stack was found in ${directory}/ (runtime.json)`
-    : 'no data directory was given (--data-dir "" is the in-memory stack, which records where it runs nowhere)';
+    : 'no in-memory stack is running (`npm start -- --data-dir ""` registers one for the commands run with --data-dir "")';
   return (
     `${variable} is not set, and ${looked}. Start the stack with \`npm start\`, or pass ` +
-    `--data-dir <the running stack's data directory>; against an in-memory stack or AWS, ` +
+    `--data-dir <the running stack's data directory>; against AWS, ` +
     `set ${variable} and the other variables listed below yourself.`
   );
 };
 
 /** The usage line of `--data-dir`, the same in every command. */
 export const DATA_DIR_USAGE =
-  '  --data-dir <dir>     the running stack whose engines to use (default PIPELINE_DATA_DIR or .local)';
+  '  --data-dir <dir>     the running stack whose engines to use (default PIPELINE_DATA_DIR or .local;\n' +
+  '                       "" is the one in-memory stack running)';

@@ -3,6 +3,7 @@ import type { Command } from './command.js';
 import { backfillSearchCommand } from './commands/backfill-search.js';
 import { chaosCommand } from './commands/chaos.js';
 import { demoCommand } from './commands/demo.js';
+import { dlqCommand } from './commands/dlq.js';
 import { listArchiveCommand } from './commands/list-archive.js';
 import { purgeSearchMarkersCommand } from './commands/purge-search-markers.js';
 import { rebuildAggregatesCommand } from './commands/rebuild-aggregates.js';
@@ -17,6 +18,7 @@ import { localSettings } from './settings.js';
 export const commands: readonly Command[] = [
   startCommand,
   demoCommand,
+  dlqCommand,
   replayCommand,
   backfillSearchCommand,
   purgeSearchMarkersCommand,
@@ -29,7 +31,8 @@ export const commands: readonly Command[] = [
 
 /**
  * Runs `npm run pipeline -- <command> [flags]`: finds the command, prints usage for
- * `--help`, fills the environment from the running stack of the data directory, and turns a
+ * `--help`, fills the environment from the running stack of the data directory (or the one
+ * in-memory stack, for `--data-dir ""`), and turns a
  * {@link UsageError} into its message, the usage and exit code 2. Resolves to the exit code.
  *
  * @example
@@ -52,13 +55,12 @@ export const runCommandLine = async (argv: readonly string[]): Promise<number> =
   // part of the command and its messages speak of the same one.
   const dataDirectory = dataDirectoryOf(args);
   process.env[localSettings.dataDirectory.env] = dataDirectory;
-  // Against a running `npm start`, commands reach its engines without any settings: the
-  // environment it gave its handlers fills in whatever the caller did not set.
-  const runtime =
-    command.name === 'start' || !dataDirectory ? undefined : readRuntimeFile(dataDirectory);
-  for (const [variable, value] of Object.entries(runtime?.environment ?? {}))
-    process.env[variable] ??= value;
   try {
+    // Against a running `npm start`, commands reach its engines without any settings: the
+    // environment it gave its handlers fills in whatever the caller did not set.
+    const runtime = command.name === 'start' ? undefined : readRuntimeFile(dataDirectory);
+    for (const [variable, value] of Object.entries(runtime?.environment ?? {}))
+      process.env[variable] ??= value;
     return await command.run(args);
   } catch (error) {
     if (error instanceof UsageError) {

@@ -1,6 +1,6 @@
 import type { LocalStackSettings } from '@pipeline/local';
 import { EnvVar } from '@pipeline/pipeline';
-import { parseCommandArgs } from './args.js';
+import { parseCommandArgs, UsageError } from './args.js';
 
 /**
  * Every setting of the local pipeline, in one place: the flag, the environment variable
@@ -67,7 +67,41 @@ export const localSettings = {
     default: 'bundle',
     help: "bundle: each mapping's deployed esbuild bundle in its own sandboxes (timeout, memory, cold start); in-process: the TypeScript sources, for a debugger",
   },
+  logLevel: {
+    flag: 'log-level',
+    env: 'LOG_LEVEL',
+    default: 'warn',
+    help: "debug | info | warn | error: the handlers' Powertools log level and which [runner] lines show",
+  },
 } as const;
+
+/** The values of the `log-level` setting, least severe first. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** A level of the `log-level` setting. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Checks a `log-level` value, in any case; anything else is a {@link UsageError} naming the
+ * valid levels.
+ *
+ * @example
+ * logLevelOf('INFO') // 'info'
+ */
+export const logLevelOf = (value: string): LogLevel => {
+  const level = value.toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(
+      `--${localSettings.logLevel.flag} must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(value)}`,
+      { code: 'cli.invalidArgument', flag: `--${localSettings.logLevel.flag}` },
+    );
+  }
+  return level as LogLevel;
+};
+
+/** Whether a line at `level` shows when the setting is `threshold`. */
+export const logLevelShows = (level: LogLevel, threshold: LogLevel): boolean =>
+  LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(threshold);
 
 /** The names of {@link localSettings}. */
 export type LocalSettingName = keyof typeof localSettings;
@@ -99,6 +133,8 @@ export const resolveLocalSettings = (
       return [name, typeof flag === 'string' ? flag : (env[setting.env] ?? setting.default)];
     }),
   ) as ResolvedLocalSettings;
+  // Refused here, before anything starts, like an unknown flag.
+  logLevelOf(settings.logLevel);
   return { settings };
 };
 
@@ -111,6 +147,7 @@ export const toStackSettings = (settings: ResolvedLocalSettings): LocalStackSett
   aggregatesTableName: settings.aggregatesTableName,
   archiveBucket: settings.archiveBucket,
   archivePrefix: settings.archivePrefix,
+  logLevel: logLevelOf(settings.logLevel),
 });
 
 /** The settings as a table for `--help`. */

@@ -164,6 +164,11 @@ export interface LocalStackSettings {
   readonly aggregatesTableName: string;
   readonly archiveBucket: string;
   readonly archivePrefix: string;
+  /**
+   * The handlers' log level, which Powertools' Logger reads from `POWERTOOLS_LOG_LEVEL`.
+   * @default 'warn' — per-batch INFO lines would bury the launcher's own output
+   */
+  readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
 /** The running local engines and how to reach them. */
@@ -297,6 +302,8 @@ export const startLocalEngines = async (settings: LocalStackSettings): Promise<L
         // Locally the runner's /pipeline figures stand in for CloudWatch, and EMF lines on
         // stdout would drown the launcher's own output.
         POWERTOOLS_METRICS_DISABLED: 'true',
+        // In AWS, Lambda's AWS_LAMBDA_LOG_LEVEL sets it; Powertools wants it upper-case.
+        POWERTOOLS_LOG_LEVEL: (settings.logLevel ?? 'warn').toUpperCase(),
         AWS_REGION: config.region,
         AWS_ACCESS_KEY_ID: config.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,

@@ -395,13 +395,13 @@ export const demoCommand: Command = {
       values['data-dir'] ??
       process.env[localSettings.dataDirectory.env] ??
       localSettings.dataDirectory.default;
-    const runtime = dataDirectory ? readRuntimeFile(dataDirectory) : undefined;
+    const runtime = readRuntimeFile(dataDirectory);
     const apiUrl = typeof values['api-url'] === 'string' ? values['api-url'] : runtime?.apiUrl;
     if (!apiUrl) {
       console.error(
         dataDirectory
           ? `no running pipeline found in ${dataDirectory}/: start it with \`npm start\` first, or pass --api-url`
-          : 'an in-memory stack (--data-dir "") records where it runs nowhere: pass --api-url',
+          : 'no in-memory stack is running: start one with `npm start -- --data-dir ""`, or pass --api-url',
       );
       return 1;
     }

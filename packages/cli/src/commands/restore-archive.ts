@@ -8,20 +8,22 @@ import { createProgressBar } from '../progress.js';
 import {
   ARCHIVE_ENV_USAGE,
   ARCHIVE_SELECTION_OPTIONS,
-  ARCHIVE_SELECTION_USAGE,
-  archiveQueryFrom,
+  archiveQueriesFrom,
   archiveS3Client,
+  archiveSelectionUsage,
 } from './list-archive.js';
 
 const usage = `Usage: restore-archive --entity <type> --from <YYYY-MM-DD> [--to …] [--ttl-seconds N] [--dry-run]
 Puts archived items back into the table. Each is a conditional put that never overwrites a
 newer item with the same key; a restored item gets a fresh rev and updatedAt, and a ttl
 N seconds ahead so it does not expire again at once. When an item expired more than once
-in the range, its latest life is restored.
-${ARCHIVE_SELECTION_USAGE}
+in the range, its latest life is restored. It writes to the table, so unlike list-archive
+it has no default selection: name the entity and the first day.
+${archiveSelectionUsage(false)}
   --ttl-seconds <N>      new ttl = now + N (default ${DEFAULT_RESTORE_TTL_SECONDS})
   --dry-run              count what would be restored, write nothing
-${ARCHIVE_ENV_USAGE}, ${EnvVar.tableName} (required), ${EnvVar.dynamodbEndpoint} (DynamoDB Local's URL)`;
+${ARCHIVE_ENV_USAGE} The same goes for ${EnvVar.tableName} and ${EnvVar.dynamodbEndpoint}
+(DynamoDB Local's URL; unset against AWS).`;
 
 /** `restore-archive`: archived items back into the table, conditionally. */
 export const restoreArchiveCommand: Command = {
@@ -51,8 +53,8 @@ export const restoreArchiveCommand: Command = {
       if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0) {
         throw new UsageError('--ttl-seconds must be a positive whole number');
       }
-      const query = archiveQueryFrom(values, s3);
-      const { records, duplicates } = await readArchive(query);
+      const [query] = archiveQueriesFrom(values, s3, { defaults: false });
+      const { records, duplicates } = await readArchive(query!);
       const bar = createProgressBar(values['dry-run'] ? 'dry run' : 'restore');
       let reported = 0;
       const result = await restoreRecords(records, {

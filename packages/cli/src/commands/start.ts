@@ -23,6 +23,9 @@ import {
 } from '../consumers.js';
 import { removeRuntimeFile, writeRuntimeFile } from '../runtime-file.js';
 import {
+  localSettings,
+  logLevelOf,
+  logLevelShows,
   type ResolvedLocalSettings,
   resolveLocalSettings,
   settingsHelp,
@@ -45,6 +48,8 @@ export interface RunningPipeline {
   readonly store: Store;
   readonly api: ApiServer;
   readonly consumers: readonly LoadedConsumer[];
+  /** The runner's checkpoints and on-failure queues: `<data-dir>/runner`, or a temporary directory in memory. */
+  readonly stateDirectory: string;
   /** Stops the API, the runner and the engines, in that order. */
   stop(): Promise<void>;
 }
@@ -151,7 +156,7 @@ export const startPipeline = async (
     );
     stops.push(() => api.close());
 
-    return { engines, runner, search, store, api, consumers, stop: stopAll };
+    return { engines, runner, search, store, api, consumers, stateDirectory, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
@@ -166,12 +171,16 @@ export const startCommand: Command = {
   async run(args) {
     const started = Date.now();
     const { settings } = resolveLocalSettings(args);
+    const logLevel = logLevelOf(settings.logLevel);
+    // Every line the runner writes is about a batch in trouble (failed, skipped, throttled).
+    const runnerLines = logLevelShows('warn', logLevel);
     const stop = watchForStop();
     const pipeline = await startPipeline(settings, {
       onProgress: (message) => console.error(message),
       runner: {
-        onLog: (message, details) =>
-          console.error(`[runner] ${message} ${JSON.stringify(details)}`),
+        onLog: (message, details) => {
+          if (runnerLines) console.error(`[runner] ${message} ${JSON.stringify(details)}`);
+        },
       },
     }).catch((error: unknown) => {
       stop.dispose();
@@ -179,16 +188,17 @@ export const startCommand: Command = {
     });
     const { engines, api } = pipeline;
     void engines.engineExited.then((engine) => stop.request(`${engine} exited`, 1));
-    // In memory there is nowhere shared to say where the stack runs; pass --api-url instead.
-    if (settings.dataDirectory)
-      writeRuntimeFile(settings.dataDirectory, {
-        pid: process.pid,
-        dynamodbEndpoint: engines.dynamodbEndpoint,
-        openSearchUrl: engines.openSearchUrl,
-        s3Endpoint: engines.s3Endpoint,
-        apiUrl: api.url,
-        environment: { ...engines.handlerEnvironment },
-      });
+    // In memory it goes to the per-user registry of in-memory stacks instead.
+    writeRuntimeFile(settings.dataDirectory, {
+      pid: process.pid,
+      dynamodbEndpoint: engines.dynamodbEndpoint,
+      openSearchUrl: engines.openSearchUrl,
+      s3Endpoint: engines.s3Endpoint,
+      apiUrl: api.url,
+      environment: { ...engines.handlerEnvironment },
+      stateDirectory: pipeline.stateDirectory,
+      ttlLedgerFile: engines.ttl.ledgerFile,
+    });
 
     console.log(`pipeline ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     console.log(`  dashboard       ${api.url}/`);
@@ -207,7 +217,12 @@ export const startCommand: Command = {
     console.log(
       settings.dataDirectory
         ? `  state           ${settings.dataDirectory}/  (Ctrl-C stops everything; a restart resumes)`
-        : '  state           in memory: nothing survives a restart (Ctrl-C stops everything)',
+        : '  state           in memory: nothing survives a restart (Ctrl-C stops everything);\n' +
+            '                  commands run with --data-dir "" use this stack',
+    );
+    console.log(
+      `  logs            at ${logLevel} and above (--${localSettings.logLevel.flag} debug|info|warn|error): ` +
+        'handlers as Powertools JSON on stdout, [runner] lines on stderr',
     );
     console.log('  demo traffic    npm run demo   (in another terminal)');
 
@@ -215,7 +230,7 @@ export const startCommand: Command = {
     console.log(`stopping (${reason})…`);
     try {
       // Gone first: while it stops, no command should take this stack for a running one.
-      if (settings.dataDirectory) removeRuntimeFile(settings.dataDirectory);
+      removeRuntimeFile(settings.dataDirectory);
       await pipeline.stop();
     } finally {
       stop.dispose();
