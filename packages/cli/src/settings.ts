@@ -92,7 +92,7 @@ export const logLevelOf = (value: string): LogLevel => {
   const level = value.toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new UsageError(
-      `--${localSettings.logLevel.flag} must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(value)}`,
+      `--${localSettings.logLevel.flag} (${localSettings.logLevel.env}) must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(value)}`,
       { code: 'cli.invalidArgument', flag: `--${localSettings.logLevel.flag}` },
     );
   }

@@ -272,14 +272,16 @@ describe('resolveLocalSettings', () => {
       [[], { LOG_LEVEL: 'verbose' }],
     ] as const) {
       expect(() => resolveLocalSettings(args, env)).toThrow(
-        '--log-level must be one of debug, info, warn, error, not "verbose"',
+        '--log-level (LOG_LEVEL) must be one of debug, info, warn, error, not "verbose"',
       );
     }
   });
 
   it('refuses a bad log level before npm start starts anything, with exit code 2', async () => {
     expect(await runCommandLine(['start', '--log-level', 'loud'])).toBe(2);
-    expect(output.stderr).toContain('start: --log-level must be one of debug, info, warn, error');
+    expect(output.stderr).toContain(
+      'start: --log-level (LOG_LEVEL) must be one of debug, info, warn, error',
+    );
   });
 });
 
