@@ -6,14 +6,14 @@ import { localSettings } from '../src/settings.js';
 const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
 
 /** The value a line of .env.example gives a variable, commented out or not. */
-const valueOf = (variable: string): string | undefined =>
+const exampleValue = (variable: string): string | undefined =>
   new RegExp(`^#? ?${variable}=(.*)$`, 'm').exec(example)?.[1];
 
 describe('.env.example', () => {
   it.each(Object.values(localSettings).map((setting) => [setting.env, setting] as const))(
     'gives %s, a setting of npm start, with its default and its flag',
     (variable, setting) => {
-      expect(valueOf(variable)).toBe(setting.default);
+      expect(exampleValue(variable)).toBe(setting.default);
       expect(example).toContain(`--${setting.flag}:`);
     },
   );
@@ -21,7 +21,7 @@ describe('.env.example', () => {
   it.each([...Object.values(EnvVar), 'AWS_REGION'])(
     'names %s, which the operator commands read',
     (variable) => {
-      expect(valueOf(variable)).toBeDefined();
+      expect(exampleValue(variable)).toBeDefined();
     },
   );
 });
