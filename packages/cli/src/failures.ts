@@ -7,13 +7,8 @@ import {
   type ReceiveMessageCommandInput,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import {
-  FailureBucket,
-  FileQueue,
-  localAwsClientConfig,
-  type OnFailureMessage,
-} from '@pipeline/local';
-import { EnvVar, mappings } from '@pipeline/pipeline';
+import { FailureBucket, FileQueue, type OnFailureMessage } from '@pipeline/local';
+import { mappings, s3ClientConfig } from '@pipeline/pipeline';
 import { UsageError } from './args.js';
 import { type RuntimeFile, readRuntimeFile } from './runtime-file.js';
 
@@ -127,11 +122,6 @@ export const peekQueue = async (
   return [...seen.values()];
 };
 
-const s3ClientOf = (runtime: RuntimeFile | undefined): S3Client => {
-  const endpoint = runtime?.environment[EnvVar.s3Endpoint];
-  return new S3Client(endpoint ? { ...localAwsClientConfig(endpoint), forcePathStyle: true } : {});
-};
-
 /**
  * The runner's state directory of the stack a command line names: the one the running stack
  * recorded, else `<data-dir>/runner`, whose queues outlive the stack. An in-memory stack
@@ -146,8 +136,8 @@ export const runnerStateDirectory = (
 /**
  * Reads the on-failure messages of a mapping from where the flags say: the S3 destination
  * (`bucket`), the SQS queue (`queueUrl`), or else the local stack's file queue
- * (`<runner state>/dlq/<mapping>`). The S3 client of a bucket reaches the running local
- * archive when a local stack runs and no queue URL was given, and AWS otherwise.
+ * (`<runner state>/dlq/<mapping>`). The S3 client of a bucket reaches `S3_ENDPOINT` (the
+ * running local archive, which the command line put in the environment) or else AWS.
  *
  * @example
  * const { messages } = await readFailureSource({ mapping, dataDirectory: '.local', peek: true });
@@ -156,7 +146,8 @@ export const readFailureSource = async (request: FailureSourceRequest): Promise<
   const { mapping, queueUrl, bucket, dataDirectory } = request;
   if (bucket) {
     const runtime = queueUrl ? undefined : readRuntimeFile(dataDirectory);
-    const s3 = s3ClientOf(runtime);
+    // The environment holds the running stack's S3_ENDPOINT, as for the archive commands.
+    const s3 = new S3Client(s3ClientConfig(process.env));
     const failures = new FailureBucket({
       s3,
       bucket,

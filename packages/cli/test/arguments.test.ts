@@ -3,12 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileQueue } from '@pipeline/local';
 import { EnvVar } from '@pipeline/pipeline';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dataDirectoryOf, parseCommandArgs, UsageError } from '../src/args.js';
 import { commands, runCommandLine } from '../src/cli.js';
 import { inMemoryRegistry, type RuntimeFile, writeRuntimeFile } from '../src/runtime-file.js';
 import { localSettings, logLevelOf, resolveLocalSettings } from '../src/settings.js';
-import { onFailureMessage } from './support.js';
+import {
+  type CapturedOutput,
+  captureOutput,
+  isolateEnvironment,
+  onFailureMessage,
+} from './support.js';
 
 const emptyDirectory = mkdtempSync(join(tmpdir(), 'cli-arguments-'));
 afterAll(() => rmSync(emptyDirectory, { recursive: true, force: true }));
@@ -53,31 +58,16 @@ const variables = [
   // os.tmpdir() follows it: each test gets a registry of in-memory stacks of its own.
   'TMPDIR',
 ];
-let saved: Record<string, string | undefined> = {};
-let output: { stdout: string; stderr: string };
+let output: CapturedOutput;
+let restore: () => void;
 
 beforeEach(() => {
-  saved = Object.fromEntries(variables.map((name) => [name, process.env[name]]));
-  for (const name of variables) delete process.env[name];
+  restore = isolateEnvironment(variables);
   process.env.TMPDIR = mkdtempSync(join(emptyDirectory, 'tmp-'));
-  output = { stdout: '', stderr: '' };
-  const write = (stream: 'stdout' | 'stderr') => (chunk: unknown) => {
-    output[stream] += `${String(chunk)}\n`;
-    return true;
-  };
-  vi.spyOn(console, 'log').mockImplementation(write('stdout'));
-  vi.spyOn(console, 'error').mockImplementation(write('stderr'));
-  vi.spyOn(process.stdout, 'write').mockImplementation(write('stdout'));
-  vi.spyOn(process.stderr, 'write').mockImplementation(write('stderr'));
+  output = captureOutput();
 });
 
-afterEach(() => {
-  vi.restoreAllMocks();
-  for (const [name, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-});
+afterEach(() => restore());
 
 describe('every command parses its arguments strictly', () => {
   it('covers every command', () => {
