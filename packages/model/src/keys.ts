@@ -17,13 +17,6 @@ export interface IndexedKey extends ItemKey {
   readonly GSI2SK?: string;
 }
 
-/** The partition of one user: their profile and their orders. */
-export const userPk = (userId: string): string => `USER#${userId}`;
-
-/** The order sort key, so that a user's orders sort by creation time. */
-export const orderSk = (createdAt: string, orderId: string): string =>
-  `ORDER#${createdAt}#${orderId}`;
-
 /** Value of GSI2PK on flagged orders; unflagged orders leave GSI2 attributes out. */
 export const FLAGGED_PARTITION = 'FLAGGED';
 
@@ -114,6 +107,11 @@ const builderOf = <D extends Record<string, string>>(declaration: D) => {
 type Builders<T> = {
   readonly [E in keyof T]: (...values: Arguments<DeclaredNames<T[E]>>) => Built<T[E]>;
 };
+
+/** The order sort key, so that a user's orders sort by creation time; built from its template. */
+const orderSortKey = builderOf({ SK: entityKeys.order.SK });
+export const orderSk = (createdAt: string, orderId: string): string =>
+  orderSortKey(createdAt, orderId).SK ?? '';
 
 /** Keys of each entity, and the index keys it projects, built from its identifying attributes. */
 export const keys = Object.fromEntries(
