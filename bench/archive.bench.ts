@@ -13,8 +13,8 @@ import {
   toArchiveRecord,
   writeArchiveObject,
 } from '@pipeline/archive';
+import { consumerNamed } from '@pipeline/consumers';
 import { startArchiveServer } from '@pipeline/local';
-import { consumerNamed } from '@pipeline/pipeline';
 import { streamEvent, ttlRemoveRecord } from '@pipeline/testing';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { Benchmark, Figure } from './figure.js';

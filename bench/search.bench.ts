@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { consumerNamed } from '@pipeline/consumers';
 import {
   ensureTable,
   LocalRunner,
@@ -27,7 +28,6 @@ import {
 } from '@pipeline/local';
 import { mainTable } from '@pipeline/model';
 import { startOpenSearchNode } from '@pipeline/opensearch-local';
-import { consumerNamed } from '@pipeline/pipeline';
 import {
   type BulkClient,
   createSearchClient,

@@ -1,10 +1,11 @@
 /**
  * Lambda handler of the `aggregates-and-archive` mapping: runs the `update-aggregates` and
  * `archive-expired` consumers over one reading of the table's stream, each over the records
- * its filters match (see `mappings` in `@pipeline/pipeline`).
+ * its filters match (see `mappings` in `@pipeline/consumers`).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { consumerNamed } from '@pipeline/pipeline';
+import { updateAggregatesConsumer } from '@pipeline/aggregates';
+import { archiveExpiredConsumer } from '@pipeline/archive';
 import { runConsumers } from '@pipeline/streams';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { handler as archiveExpired } from './archive-expired.js';
@@ -14,8 +15,8 @@ const logger = new Logger({ serviceName: 'aggregates-and-archive' });
 
 const runBoth = runConsumers(
   [
-    { definition: consumerNamed('update-aggregates'), handler: updateAggregates },
-    { definition: consumerNamed('archive-expired'), handler: archiveExpired },
+    { definition: updateAggregatesConsumer.definition, handler: updateAggregates },
+    { definition: archiveExpiredConsumer.definition, handler: archiveExpired },
   ],
   {
     onConsumerError: (consumer, error) =>

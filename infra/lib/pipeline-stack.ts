@@ -1,5 +1,6 @@
 /** The whole pipeline in one stack, built from `@pipeline/model` and `@pipeline/pipeline`. */
 
+import { mappings } from '@pipeline/consumers';
 import { aggregatesTable, mainTable } from '@pipeline/model';
 import {
   ACCESS_ACTIONS,
@@ -7,7 +8,6 @@ import {
   accessEnvironment,
   type ConsumerDefinition,
   mappingFunction,
-  mappings,
   validateStreamReaders,
 } from '@pipeline/pipeline';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';

@@ -1,4 +1,5 @@
-import { mappingFunction, mappings } from '@pipeline/pipeline';
+import { mappings } from '@pipeline/consumers';
+import { mappingFunction } from '@pipeline/pipeline';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-import { mappingFunction, mappings } from '@pipeline/pipeline';
+import { mappings } from '@pipeline/consumers';
+import { mappingFunction } from '@pipeline/pipeline';
 import { Validations } from 'aws-cdk-lib';
 import type { NagPack } from 'cdk-nag';
 import type { IConstruct } from 'constructs';

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pipeline } from '@pipeline/consumers';
 import { mainTable } from '@pipeline/model';
 import {
   ACCESS_ACTIONS,
   type Access,
   BATCH_ITEM_FAILURES_METRIC,
   METRICS_NAMESPACE,
-  pipeline,
 } from '@pipeline/pipeline';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';

@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { mappings, pipeline } from '@pipeline/consumers';
 import { aggregatesTable, mainTable } from '@pipeline/model';
-import { Access, EnvVar, mappingFunction, mappings, pipeline } from '@pipeline/pipeline';
+import { Access, EnvVar, mappingFunction } from '@pipeline/pipeline';
 import type { App, CfnElement } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';

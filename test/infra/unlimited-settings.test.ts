@@ -1,4 +1,5 @@
-import { consumerNamed, validateConsumer } from '@pipeline/pipeline';
+import { consumerNamed } from '@pipeline/consumers';
+import { validateConsumer } from '@pipeline/pipeline';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';

@@ -1,5 +1,6 @@
 /** Alarms and a dashboard over the consumers, the tables and the search domain. */
-import { BATCH_ITEM_FAILURES_METRIC, METRICS_NAMESPACE, pipeline } from '@pipeline/pipeline';
+import { pipeline } from '@pipeline/consumers';
+import { BATCH_ITEM_FAILURES_METRIC, METRICS_NAMESPACE } from '@pipeline/pipeline';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';

@@ -1,8 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  Access,
+  AGGREGATES_AND_ARCHIVE_READING,
+  CONSUMER_DEFAULTS,
+  type ConsumerModule,
+  dynamoDbClientConfig,
+  EnvVar,
+  entityTypeFilters,
+  requiredSetting,
+} from '@pipeline/pipeline';
 import { type LogSink, type MetricsSink, processBatch } from '@pipeline/streams';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { applyChanges, type DynamoDbSender, type RetryPolicy } from './apply.js';
-import { aggregates } from './declarations.js';
+import { aggregates, sourceTypes } from './declarations.js';
 import { DEFAULT_REPLAY_HORIZON_SECONDS } from './plan.js';
 import type { AggregateDeclaration } from './types.js';
 
@@ -75,4 +85,29 @@ export const createAggregatesConsumer = (
       },
       { logger: options.logger, metrics: options.metrics, now },
     );
+};
+
+/**
+ * The `update-aggregates` consumer: its mapping settings, its filters (every entity type an
+ * aggregate reads, from the declarations), its access, its factory
+ * ({@link createAggregatesConsumer}) and its Lambda function's wiring.
+ */
+export const updateAggregatesConsumer: ConsumerModule<AggregatesConsumerOptions> = {
+  definition: {
+    ...CONSUMER_DEFAULTS,
+    ...AGGREGATES_AND_ARCHIVE_READING,
+    name: 'update-aggregates',
+    description: 'Keeps order, revenue and product-view aggregates up to date.',
+    handler: 'functions/update-aggregates.ts',
+    filters: entityTypeFilters(sourceTypes(aggregates)),
+    access: [Access.writeAggregates],
+  },
+  create: createAggregatesConsumer,
+  fromEnvironment: (env, { logger, metrics }) =>
+    createAggregatesConsumer({
+      tableName: requiredSetting(env, EnvVar.aggregatesTableName),
+      client: new DynamoDBClient(dynamoDbClientConfig(env)),
+      logger,
+      metrics,
+    }),
 };

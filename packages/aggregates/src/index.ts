@@ -1,6 +1,6 @@
 export { type DynamoDbSender, isRetryable } from './apply.js';
 export { parseCellId, subtract } from './cells.js';
-export { createAggregatesConsumer } from './consumer.js';
+export { createAggregatesConsumer, updateAggregatesConsumer } from './consumer.js';
 export { aggregates } from './declarations.js';
 export {
   AggregatesError,

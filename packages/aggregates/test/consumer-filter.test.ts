@@ -1,12 +1,12 @@
 import { EntityType } from '@pipeline/model';
-import { consumerNamed } from '@pipeline/pipeline';
 import { matchesAnyFilter } from '@pipeline/streams';
 import { describe, expect, it } from 'vitest';
+import { updateAggregatesConsumer } from '../src/consumer.js';
 import { aggregates, sourceTypes } from '../src/declarations.js';
 
-// The update-aggregates mapping's filters are declared with its other settings in
-// @pipeline/pipeline, which cannot import the aggregates; this keeps the two in agreement.
-const { filters } = consumerNamed('update-aggregates');
+// The consumer's filters derive from the declarations' sources; this checks that what they
+// pass is exactly what the aggregates read, through the same matcher the local runner uses.
+const { filters } = updateAggregatesConsumer.definition;
 
 /** A stream record of an item of `entityType`, as Lambda's filters see it. */
 const recordOf = (

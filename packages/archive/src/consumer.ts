@@ -1,4 +1,14 @@
-import type { S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
+import {
+  Access,
+  AGGREGATES_AND_ARCHIVE_READING,
+  CONSUMER_DEFAULTS,
+  type ConsumerModule,
+  EnvVar,
+  requiredSetting,
+  s3ClientConfig,
+  TTL_USER_IDENTITY,
+} from '@pipeline/pipeline';
 import { type LogSink, type MetricsSink, processBatch } from '@pipeline/streams';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { RawImage } from './json.js';
@@ -66,3 +76,37 @@ export const createArchiveConsumer =
       { logger: options.logger, metrics: options.metrics },
     );
   };
+
+/**
+ * The `archive-expired` consumer: its mapping settings, its filter (deletions by DynamoDB's
+ * TTL service), its access, its factory ({@link createArchiveConsumer}) and its Lambda
+ * function's wiring.
+ */
+export const archiveExpiredConsumer: ConsumerModule<ArchiveConsumerOptions> = {
+  definition: {
+    ...CONSUMER_DEFAULTS,
+    ...AGGREGATES_AND_ARCHIVE_READING,
+    name: 'archive-expired',
+    description: 'Archives every item that DynamoDB deleted through TTL to S3.',
+    handler: 'functions/archive-expired.ts',
+    filters: [
+      {
+        userIdentity: {
+          type: [TTL_USER_IDENTITY.type],
+          principalId: [TTL_USER_IDENTITY.principalId],
+        },
+      },
+    ],
+    access: [Access.writeArchive],
+  },
+  create: createArchiveConsumer,
+  fromEnvironment: (env, { logger, metrics }) =>
+    createArchiveConsumer({
+      s3: new S3Client(s3ClientConfig(env)),
+      bucket: requiredSetting(env, EnvVar.archiveBucket),
+      prefix: env[EnvVar.archivePrefix] ?? '',
+      tableName: env[EnvVar.tableName],
+      logger,
+      metrics,
+    }),
+};

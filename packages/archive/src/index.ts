@@ -1,4 +1,4 @@
-export { createArchiveConsumer } from './consumer.js';
+export { archiveExpiredConsumer, createArchiveConsumer } from './consumer.js';
 export {
   ArchiveConflictError,
   ArchiveError,

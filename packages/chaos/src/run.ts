@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { createAggregatesConsumer } from '@pipeline/aggregates';
-import { createArchiveConsumer } from '@pipeline/archive';
+import { updateAggregatesConsumer } from '@pipeline/aggregates';
+import { archiveExpiredConsumer } from '@pipeline/archive';
+import { mappings } from '@pipeline/consumers';
 import {
   type ConsumerStats,
   FileQueue,
@@ -18,13 +19,13 @@ import {
   type StreamHandler,
   startLocalEngines,
 } from '@pipeline/local';
-import { type ConsumerDefinition, mappingFunction, mappings } from '@pipeline/pipeline';
+import { type ConsumerDefinition, mappingFunction } from '@pipeline/pipeline';
 import {
   type BulkClient,
   createSearchClient,
-  createSearchSyncConsumer,
   ensureSearchIndices,
   removeSearchIndices,
+  syncSearchConsumer,
 } from '@pipeline/search';
 import { createStore } from '@pipeline/store';
 import { type LogSink, matchesAnyFilter, runConsumers } from '@pipeline/streams';
@@ -305,36 +306,46 @@ const buildConsumers = (
     region: config.region,
     credentials: config.credentials,
   });
-  const handlers: Record<string, StreamHandler> = {
-    'sync-search': createSearchSyncConsumer({
-      client: faultySearchClient(countUnreachable(search, unreachable), plan),
-      // Faults go on the bulk writes; the consumer's read-back of markers uses the plain client.
-      reader: search,
-      dynamodb: searchReads,
-      tableName: names.tableName,
-      prefix: names.searchPrefix,
-      logger: silentLogger,
-      timeBudgetMs: 3000,
-      baseDelayMs: 5,
-      maxDelayMs: 100,
-    }),
-    'update-aggregates': createAggregatesConsumer({
-      tableName: names.aggregatesTableName,
-      client: faultyDynamoDb(aggregatesClient, plan),
-      logger: silentLogger,
-      baseDelayMs: 5,
-      maxDelayMs: 100,
-    }),
-    'archive-expired': createArchiveConsumer({
-      s3,
-      bucket: names.bucket,
-      prefix: names.prefix,
-      tableName: names.tableName,
-      logger: silentLogger,
-    }),
-  };
+  // Each consumer's own factory, over clients that inject the plan's faults.
+  const handlers = new Map<ConsumerDefinition, StreamHandler>([
+    [
+      syncSearchConsumer.definition,
+      syncSearchConsumer.create({
+        client: faultySearchClient(countUnreachable(search, unreachable), plan),
+        // Faults go on the bulk writes; the consumer's read-back of markers uses the plain client.
+        reader: search,
+        dynamodb: searchReads,
+        tableName: names.tableName,
+        prefix: names.searchPrefix,
+        logger: silentLogger,
+        timeBudgetMs: 3000,
+        baseDelayMs: 5,
+        maxDelayMs: 100,
+      }),
+    ],
+    [
+      updateAggregatesConsumer.definition,
+      updateAggregatesConsumer.create({
+        tableName: names.aggregatesTableName,
+        client: faultyDynamoDb(aggregatesClient, plan),
+        logger: silentLogger,
+        baseDelayMs: 5,
+        maxDelayMs: 100,
+      }),
+    ],
+    [
+      archiveExpiredConsumer.definition,
+      archiveExpiredConsumer.create({
+        s3,
+        bucket: names.bucket,
+        prefix: names.prefix,
+        tableName: names.tableName,
+        logger: silentLogger,
+      }),
+    ],
+  ]);
   const handlerOf = (consumer: ConsumerDefinition): StreamHandler => {
-    const handler = handlers[consumer.name];
+    const handler = handlers.get(consumer);
     if (!handler) throw new Error(`the chaos run has no factory for consumer ${consumer.name}`);
     return handler;
   };

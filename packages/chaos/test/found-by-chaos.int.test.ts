@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { consumerNamed } from '@pipeline/consumers';
 import { LocalRunner } from '@pipeline/local';
-import { consumerNamed } from '@pipeline/pipeline';
 import {
   createSearchClient,
   createSearchSyncConsumer,

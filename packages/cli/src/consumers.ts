@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mappings } from '@pipeline/consumers';
 import {
   bundleHandler,
   type RunnerConsumer,
@@ -9,7 +10,7 @@ import {
   type SandboxStats,
   type StreamHandler,
 } from '@pipeline/local';
-import { type ConsumerDefinition, mappingFunction, mappings } from '@pipeline/pipeline';
+import { type ConsumerDefinition, mappingFunction } from '@pipeline/pipeline';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 

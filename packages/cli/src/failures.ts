@@ -7,8 +7,9 @@ import {
   type ReceiveMessageCommandInput,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { mappings } from '@pipeline/consumers';
 import { FailureBucket, FileQueue, type OnFailureMessage } from '@pipeline/local';
-import { mappings, s3ClientConfig } from '@pipeline/pipeline';
+import { s3ClientConfig } from '@pipeline/pipeline';
 import { UsageError } from './args.js';
 import { type RuntimeFile, readRuntimeFile } from './runtime-file.js';
 

@@ -9,8 +9,9 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { S3Client } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { consumerNamed } from '@pipeline/consumers';
 import { mainTable } from '@pipeline/model';
-import { type ConsumerDefinition, consumerNamed, validateConsumer } from '@pipeline/pipeline';
+import { type ConsumerDefinition, validateConsumer } from '@pipeline/pipeline';
 import {
   createMainTable,
   createTestTable,

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { consumerNamed, EnvVar, mappingFunction, mappingNamed } from '@pipeline/pipeline';
+import { consumerNamed, mappingNamed } from '@pipeline/consumers';
+import { EnvVar, mappingFunction } from '@pipeline/pipeline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bundleHandler, SandboxError, SandboxPool, sandboxTimingOf } from '../src/sandbox.js';
 

@@ -1,6 +1,6 @@
 export { bundleSubstitutes, consumerBundling, esbuildOptions } from './bundling.js';
-export { consumerNamed, mappingNamed, mappingOf, mappings, pipeline } from './definition.js';
-export { accessEnvironment, EnvVar } from './env.js';
+export { consumerLambdaHandler } from './consumer-handler.js';
+export { type AccessResources, accessEnvironment, EnvVar } from './env.js';
 export { PipelineDefinitionError } from './errors.js';
 export {
   backoffDelayMs,
@@ -12,20 +12,38 @@ export {
 export {
   BATCH_ITEM_FAILURES_METRIC,
   dynamoDbClientConfig,
+  type Environment,
+  type HandlerTools,
   LOCAL_AWS,
   lambdaHandler,
   METRICS_NAMESPACE,
   openSearchClientConfig,
   requiredSetting,
+  type StreamHandler,
   s3ClientConfig,
 } from './runtime-config.js';
+export {
+  AGGREGATES_AND_ARCHIVE_READING,
+  CONSUMER_DEFAULTS,
+  entityTypeFilters,
+} from './settings.js';
 export { TTL_USER_IDENTITY } from './ttl.js';
-export { ACCESS_ACTIONS, Access, type ConsumerDefinition, type FilterPattern } from './types.js';
+export {
+  ACCESS_ACTIONS,
+  Access,
+  type ConsumerDefinition,
+  type ConsumerModule,
+  type ConsumerTools,
+  type FilterPattern,
+  type MappingDefinition,
+} from './types.js';
 export {
   MAX_READERS_PER_SHARD,
   mappingFunction,
   STREAM_RETENTION_SECONDS,
   UNLIMITED,
   validateConsumer,
+  validateMappings,
+  validatePipeline,
   validateStreamReaders,
 } from './validate.js';

@@ -1,3 +1,7 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Environment, StreamHandler } from './runtime-config.js';
+
 /**
  * A Lambda / EventBridge filter pattern over the Lambda-shaped stream record, for
  * example `{ userIdentity: { type: ['Service'] } }`.
@@ -115,4 +119,27 @@ export interface MappingDefinition {
   /** Handler module relative to the repository root; for a lone consumer, the consumer's own. */
   readonly handler: string;
   readonly consumers: readonly ConsumerDefinition[];
+}
+
+/** The Powertools tools a consumer's Lambda function gives its handler. */
+export interface ConsumerTools {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/**
+ * A stream consumer as one module: its definition (every mapping setting, its filters and
+ * its access), its factory, and the wiring of its Lambda function. The CDK app, the local
+ * stack, the chaos run and the CLI all read the same module; only the dependencies given to
+ * `create` differ (the chaos run injects faulty clients there).
+ *
+ * @example
+ * export const handler = consumerLambdaHandler(syncSearch);
+ */
+export interface ConsumerModule<Options> {
+  readonly definition: ConsumerDefinition;
+  /** Builds the consumer's handler over the given clients and settings. */
+  readonly create: (options: Options) => StreamHandler;
+  /** Builds the handler as its Lambda function does: clients and names from the environment. */
+  readonly fromEnvironment: (env: Environment, tools: ConsumerTools) => StreamHandler;
 }

@@ -1,10 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { consumerNamed } from '../src/definition.js';
 import { PipelineDefinitionError } from '../src/errors.js';
-import type { ConsumerDefinition } from '../src/types.js';
+import { CONSUMER_DEFAULTS, entityTypeFilters } from '../src/settings.js';
+import { Access, type ConsumerDefinition } from '../src/types.js';
 import { validateConsumer } from '../src/validate.js';
 
-const base = consumerNamed('sync-search');
+// A valid consumer, shaped like sync-search, whose settings each test changes one at a time.
+const base: ConsumerDefinition = {
+  ...CONSUMER_DEFAULTS,
+  name: 'sync-search',
+  description: 'Keeps the search indexes in step with the table.',
+  handler: 'functions/sync-search.ts',
+  batchSize: 500,
+  maxBatchingWindowSeconds: 0,
+  parallelizationFactor: 2,
+  ordering: 'per-item',
+  filters: entityTypeFilters(['User', 'Order']),
+  timeoutSeconds: 60,
+  memoryMiB: 512,
+  access: [Access.readMainTable, Access.writeSearch],
+};
 const withSetting = (setting: keyof ConsumerDefinition, value: unknown): ConsumerDefinition =>
   ({ ...base, [setting]: value }) as ConsumerDefinition;
 

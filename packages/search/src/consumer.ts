@@ -1,5 +1,16 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Client } from '@opensearch-project/opensearch';
+import { EntityType } from '@pipeline/model';
+import {
+  Access,
+  CONSUMER_DEFAULTS,
+  type ConsumerModule,
+  dynamoDbClientConfig,
+  EnvVar,
+  entityTypeFilters,
+  openSearchClientConfig,
+  requiredSetting,
+} from '@pipeline/pipeline';
 import {
   type ChangeEvent,
   type HandlerFailure,
@@ -13,6 +24,7 @@ import type { DocumentWrite } from './documents.js';
 import { searchIndexNames } from './indices.js';
 import { planSync } from './plan.js';
 import { projectOrders } from './reads.js';
+import { createSyncSearchClient } from './sync-client.js';
 
 /** Names of the EMF metrics the consumer adds beside the stream processor's. */
 export const SearchMetric = {
@@ -189,4 +201,36 @@ export const createSearchSyncConsumer = (
       { logger: options.logger, metrics: options.metrics, now },
     );
   };
+};
+
+/**
+ * The `sync-search` consumer: its mapping settings, filters and access, its factory
+ * ({@link createSearchSyncConsumer}), and its Lambda function's wiring.
+ */
+export const syncSearchConsumer: ConsumerModule<SearchSyncOptions> = {
+  definition: {
+    ...CONSUMER_DEFAULTS,
+    name: 'sync-search',
+    description: 'Keeps the orders and users search indexes in step with the table.',
+    handler: 'functions/sync-search.ts',
+    batchSize: 500,
+    maxBatchingWindowSeconds: 0,
+    // Documents carry external versions, so batches of one shard may run side by side.
+    parallelizationFactor: 2,
+    ordering: 'per-item',
+    // What planSync reads: users, orders and their lines.
+    filters: entityTypeFilters([EntityType.user, EntityType.order, EntityType.orderItem]),
+    timeoutSeconds: 60,
+    memoryMiB: 512,
+    access: [Access.readMainTable, Access.writeSearch],
+  },
+  create: createSearchSyncConsumer,
+  fromEnvironment: (env, { logger, metrics }) =>
+    createSearchSyncConsumer({
+      client: createSyncSearchClient(openSearchClientConfig(env)),
+      dynamodb: new DynamoDBClient(dynamoDbClientConfig(env)),
+      tableName: requiredSetting(env, EnvVar.tableName),
+      logger,
+      metrics,
+    }),
 };

@@ -19,6 +19,7 @@ export {
   type SearchSyncOptions,
   type SyncResult,
   type SyncStats,
+  syncSearchConsumer,
 } from './consumer.js';
 export {
   type OrderDocument,

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { Client } from '@opensearch-project/opensearch';
+import { consumerNamed } from '@pipeline/consumers';
 import { LocalRunner } from '@pipeline/local';
-import { consumerNamed } from '@pipeline/pipeline';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { inject } from 'vitest';
 import {

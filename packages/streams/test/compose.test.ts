@@ -1,4 +1,4 @@
-import { consumerNamed } from '@pipeline/pipeline';
+import { consumerNamed } from '@pipeline/consumers';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { runConsumers, type StreamHandler } from '../src/compose.js';

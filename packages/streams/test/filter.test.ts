@@ -1,4 +1,5 @@
-import { type FilterPattern, pipeline } from '@pipeline/pipeline';
+import { pipeline } from '@pipeline/consumers';
+import type { FilterPattern } from '@pipeline/pipeline';
 import {
   insertRecord,
   modifyRecord,

@@ -1,7 +1,6 @@
+import { Access, type AccessResources, accessEnvironment, EnvVar } from '@pipeline/pipeline';
 import { describe, expect, it } from 'vitest';
-import { consumerNamed } from '../src/definition.js';
-import { type AccessResources, accessEnvironment, EnvVar } from '../src/env.js';
-import { Access } from '../src/types.js';
+import { consumerNamed } from '../src/index.js';
 
 const resources: AccessResources = {
   tableName: 'main',

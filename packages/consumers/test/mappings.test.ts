@@ -1,8 +1,13 @@
+import {
+  type ConsumerDefinition,
+  MAX_READERS_PER_SHARD,
+  type MappingDefinition,
+  mappingFunction,
+  PipelineDefinitionError,
+  validateMappings,
+} from '@pipeline/pipeline';
 import { describe, expect, it } from 'vitest';
-import { consumerNamed, mappingNamed, mappingOf, mappings, pipeline } from '../src/definition.js';
-import { PipelineDefinitionError } from '../src/errors.js';
-import type { ConsumerDefinition, MappingDefinition } from '../src/types.js';
-import { MAX_READERS_PER_SHARD, mappingFunction, validateMappings } from '../src/validate.js';
+import { consumerNamed, mappingNamed, mappingOf, mappings, pipeline } from '../src/index.js';
 
 const refusal = (run: () => unknown): PipelineDefinitionError => {
   try {
