@@ -1,41 +1,5 @@
-import type { ConsumerStats, EventCounts, FreshnessHistory, SandboxStats } from '@pipeline/local';
-
-/** One event source mapping as `GET /pipeline` reports it. */
-export interface ConsumerStatus {
-  readonly name: string;
-  /** Age of the oldest record not yet processed, from its write time; 0 when caught up. */
-  readonly lagMs: number;
-  /** Which clock `lagMs` came from: the item's own write timestamp or the stream record's. */
-  readonly lagSource: ConsumerStats['lagSource'];
-  /** Write time → handler returned success over the last 60 s. */
-  readonly freshness: ConsumerStats['freshness'];
-  /**
-   * Freshness (p50, p99) and records processed per second in 10 s buckets over the last
-   * 5 minutes, oldest first, kept by the runner so a page opened now sees the minutes before.
-   */
-  readonly freshnessHistory?: FreshnessHistory;
-  /** Records processed per second over the last few seconds. */
-  readonly throughputPerSecond: number;
-  readonly processed: number;
-  readonly recordsIn: number;
-  readonly invocations: number;
-  readonly failures: number;
-  readonly retries: number;
-  readonly dlqDepth: number;
-  readonly dlqRecords: number;
-  /** Reads refused because two other readers held a shard. */
-  readonly throttledReads: number;
-  /** Lambda's event source mapping event counts. */
-  readonly events: EventCounts;
-  /** Cold starts and init times of its sandboxes; absent in-process. */
-  readonly sandbox?: SandboxStats;
-}
-
-/** What `GET /pipeline` answers. */
-export interface PipelineStatus {
-  readonly at: string;
-  readonly consumers: ConsumerStatus[];
-}
+import type { ConsumerStats } from '@pipeline/local';
+import type { PipelineStatus } from './response-schemas.js';
 
 interface Sample {
   readonly atMs: number;

@@ -103,51 +103,90 @@ export const topProductsSchema = z.strictObject({
   products: z.array(z.strictObject({ productId: idSchema, views: count })),
 });
 
-/** `GET /pipeline`: the main figures of each mapping; the runner may add more. */
+const freshnessQuantiles = {
+  p50Ms: count.nullable(),
+  p99Ms: count.nullable(),
+};
+
+/** One event source mapping as `GET /pipeline` reports it. */
+export const consumerStatusSchema = z.strictObject({
+  name: z.string(),
+  lagMs: count.describe(
+    'age of the oldest record not yet processed, from its write time; 0 when caught up',
+  ),
+  lagSource: z
+    .enum(['write-time', 'stream-record'])
+    .describe(
+      "which clock lagMs is measured from: the item's own updatedAt, or the stream record's time",
+    ),
+  freshness: z
+    .strictObject({ windowSeconds: count, samples: count, ...freshnessQuantiles })
+    .describe('write time to handler success, over the trailing window; null with no samples'),
+  freshnessHistory: z
+    .strictObject({
+      bucketSeconds: count,
+      buckets: z
+        .array(
+          z.strictObject({
+            startMs: count.describe('when the bucket began, epoch milliseconds'),
+            samples: count,
+            throughputPerSecond: z.number().nonnegative(),
+            ...freshnessQuantiles,
+          }),
+        )
+        .readonly(),
+    })
+    .optional()
+    .describe(
+      'freshness and throughput over the last minutes, oldest bucket first, the filling one left out',
+    ),
+  throughputPerSecond: z
+    .number()
+    .nonnegative()
+    .describe('records processed per second over the last few seconds'),
+  processed: count,
+  recordsIn: count,
+  invocations: count,
+  failures: count,
+  retries: count,
+  dlqDepth: count,
+  dlqRecords: count,
+  throttledReads: count.describe('reads refused because two other readers held a shard'),
+  events: z
+    .strictObject({
+      polled: count.describe('records read from the stream'),
+      filteredOut: count.describe('records that matched no filter pattern, never delivered'),
+      invoked: count.describe('records delivered to the function, retries included'),
+      failedInvoke: count.describe('records of invocations that failed'),
+      dropped: count.describe('records given up on, for age or for exhausted retries'),
+      onFailureDestinationDelivered: count.describe(
+        "records whose batch's metadata reached the on-failure destination",
+      ),
+    })
+    .describe("Lambda's event source mapping event counts (MetricsConfig: EventCount)"),
+  sandbox: z
+    .strictObject({
+      coldStarts: count,
+      initMs: z.array(z.number().nonnegative()).readonly().describe('the last 100, oldest first'),
+      timeouts: count,
+      crashes: count,
+      alive: count,
+    })
+    .optional()
+    .describe('cold starts and init times of its sandboxes; absent in-process'),
+});
+
+/** `GET /pipeline`. */
 export const pipelineStatusSchema = z.strictObject({
   at: timestampSchema,
-  consumers: z.array(
-    z.looseObject({
-      name: z.string(),
-      lagMs: count.describe('age of the oldest record not yet processed; 0 when caught up'),
-      lagSource: z
-        .enum(['write-time', 'stream-record'])
-        .describe(
-          "which clock lagMs is measured from: the item's own updatedAt, or the stream record's time",
-        ),
-      freshness: z
-        .looseObject({
-          windowSeconds: count,
-          samples: count,
-          p50Ms: count.nullable(),
-          p99Ms: count.nullable(),
-        })
-        .describe('write time to handler success, over the trailing window'),
-      freshnessHistory: z
-        .strictObject({
-          bucketSeconds: count,
-          buckets: z.array(
-            z.strictObject({
-              startMs: count.describe('when the bucket began, epoch milliseconds'),
-              samples: count,
-              throughputPerSecond: z.number().nonnegative(),
-              p50Ms: count.nullable(),
-              p99Ms: count.nullable(),
-            }),
-          ),
-        })
-        .optional()
-        .describe(
-          'freshness and throughput over the last minutes, oldest bucket first, the filling one left out',
-        ),
-      throughputPerSecond: z.number().nonnegative(),
-      processed: count,
-      failures: count,
-      retries: count,
-      dlqDepth: count,
-    }),
-  ),
+  consumers: z.array(consumerStatusSchema),
 });
+
+/** One event source mapping as `GET /pipeline` reports it. */
+export type ConsumerStatus = z.infer<typeof consumerStatusSchema>;
+
+/** What `GET /pipeline` answers. */
+export type PipelineStatus = z.infer<typeof pipelineStatusSchema>;
 
 /** `GET /healthz`. */
 export const healthSchema = z.strictObject({

@@ -2,6 +2,7 @@ import { ConnectionError } from '@opensearch-project/opensearch/lib/errors.js';
 import { createAggregatesReader } from '@pipeline/aggregates';
 import type { ConsumerStats } from '@pipeline/local';
 import { describe, expect, it } from 'vitest';
+import { pipelineStatusSchema } from '../src/response-schemas.js';
 import { aggregatesReader, request, searchClient, storeWithClient, testApi } from './support.js';
 
 const validUser = { userId: 'u1', email: 'ada@example.com', name: 'Ada Lovelace' };
@@ -219,6 +220,8 @@ describe('reads', () => {
         consumers: [{ name: 'sync-search', lagMs: 120, processed: 300, throughputPerSecond: 150 }],
       },
     });
+    // The document's schema is the answer's type, so it describes every field sent.
+    expect(pipelineStatusSchema.safeParse(status.body).error).toBeUndefined();
   });
 });
 

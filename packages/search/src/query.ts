@@ -23,7 +23,10 @@ export const OrderSort = {
 export type OrderSort = (typeof OrderSort)[keyof typeof OrderSort];
 
 const instant = z.iso.datetime({ offset: true });
+/** Hits per page when a query names no `size`. */
+const DEFAULT_PAGE_SIZE = 20;
 const size = z.number().int().min(1).max(100);
+const pageSize = (input: { readonly size?: number }): number => input.size ?? DEFAULT_PAGE_SIZE;
 const text = z.string().trim().min(1).max(200);
 // OpenSearch's query_string syntax: AND, OR, NOT, "phrases", field:value, wildcards, ranges.
 const queryString = z.string().trim().min(1).max(500);
@@ -77,7 +80,7 @@ export const searchOrdersInputSchema = z
       .enum([OrderSort.newest, OrderSort.oldest, OrderSort.total, OrderSort.relevance])
       .optional()
       .describe('relevance with text or query, newest without; total is largest first'),
-    size: size.optional().describe('orders per page, 20 by default'),
+    size: size.optional().describe(`orders per page, ${DEFAULT_PAGE_SIZE} by default`),
     cursor: cursor
       .optional()
       .describe('the cursor of the previous page, with the same filters and sort'),
@@ -110,7 +113,7 @@ export const searchUsersInputSchema = z.strictObject({
   query: queryString
     .optional()
     .describe("a query in OpenSearch's query_string syntax over name and email"),
-  size: size.optional().describe('users per page, 20 by default'),
+  size: size.optional().describe(`users per page, ${DEFAULT_PAGE_SIZE} by default`),
   cursor: cursor.optional().describe('the cursor of the previous page, with the same query'),
 });
 
@@ -258,7 +261,7 @@ export const buildSearchOrdersRequest = (
           },
         ];
   const body: Record<string, unknown> = {
-    size: input.size ?? 20,
+    size: pageSize(input),
     track_total_hits: true,
     _source: orderFields,
     query: {
@@ -320,7 +323,7 @@ export const buildSearchUsersRequest = (
           },
         ];
   const body: Record<string, unknown> = {
-    size: input.size ?? 20,
+    size: pageSize(input),
     track_total_hits: true,
     _source: ['userId', 'name', 'email', 'createdAt'],
     query: {
@@ -424,7 +427,7 @@ export const parseSearchOrdersResponse = (
     date: new Date(bucket.key).toISOString().slice(0, 10),
     count: bucket.doc_count,
   }));
-  const cursorOut = nextCursor(body, sort, input.size ?? 20);
+  const cursorOut = nextCursor(body, sort, pageSize(input));
   return {
     hits,
     total: totalOf(body),
@@ -501,6 +504,6 @@ export const searchUsers = async (
       score: typeof hit._score === 'number' ? hit._score : null,
     }),
   );
-  const cursorOut = nextCursor(raw, matchesWords(input) ? 'relevance' : 'name', input.size ?? 20);
+  const cursorOut = nextCursor(raw, matchesWords(input) ? 'relevance' : 'name', pageSize(input));
   return { hits, total: totalOf(raw), ...(cursorOut === undefined ? {} : { cursor: cursorOut }) };
 };
