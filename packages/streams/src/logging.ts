@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { NumberValueImpl as NumberValue } from '@aws-sdk/util-dynamodb';
+import type { ChangeEvent } from './types.js';
 
 /** The part of a Powertools `Logger` the processors use; pass your function's logger. */
 export type LogSink = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -123,3 +124,12 @@ export class RecordLogger {
       : { ...(redact(extra) as Record<string, unknown>), ...keys };
   }
 }
+
+/** A {@link RecordLogger} bound to one decoded change. */
+export const changeLogger = (sink: LogSink, change: ChangeEvent): RecordLogger =>
+  new RecordLogger(sink, {
+    sequenceNumber: change.sequenceNumber,
+    eventID: change.eventID,
+    entityType: change.entityType,
+    kind: change.kind,
+  });

@@ -25,23 +25,25 @@
  * the minimum, so one identifier says exactly what happens (everything from here on comes
  * back), while a list would suggest that only the listed records are retried. The full
  * picture is in the {@link BatchReport} for logs and tests.
+ *
+ * This file holds the entry points; schedule.ts runs the records (per-item lanes,
+ * isolation, concurrency) and report.ts turns what became of them into the report, its
+ * logs and metrics, and Lambda's response.
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { rawItemKey, tryDecodeRecord } from './decode.js';
-import { DecodeError, InvalidHandlerResultError, UnreportableFailureError } from './errors.js';
-import { defaultLogger, type LogSink, RecordLogger } from './logging.js';
-import { addBatchMetrics, type BatchCounts, type MetricsSink } from './metrics.js';
-import { compareSequenceNumbers, isSequenceNumber, lowestSequenceNumber } from './sequence.js';
+import { InvalidHandlerResultError } from './errors.js';
+import { changeLogger, defaultLogger, type LogSink, RecordLogger } from './logging.js';
+import { type BatchReport, Outcomes, type ReportOptions } from './report.js';
+import { ItemGate, runByItem } from './schedule.js';
+import { compareSequenceNumbers } from './sequence.js';
 import type { ChangeEvent } from './types.js';
 
+export type { BatchReport, FailedRecord } from './report.js';
+
 /** Options shared by {@link processRecords} and {@link processBatch}. */
-export interface ProcessOptions {
+export interface ProcessOptions extends ReportOptions {
   /** Your function's Powertools `Logger`. @default a Logger with serviceName `stream-processor` */
   readonly logger?: LogSink;
-  /** Your function's Powertools `Metrics`; the processor adds, you publish. @default none */
-  readonly metrics?: MetricsSink;
-  /** Clock for `BatchAgeMs`, in epoch ms. @default Date.now */
-  readonly now?: () => number;
 }
 
 /** Options of {@link processRecords}. */
@@ -87,28 +89,6 @@ export type BatchHandler = (
   // biome-ignore lint/suspicious/noConfusingVoidType: an async handler that returns nothing is Promise<void>.
 ) => Promise<BatchHandlerResult | undefined | void> | BatchHandlerResult | undefined | void;
 
-/** A record that was not applied, with its error (a {@link DecodeError} for poison pills). */
-export interface FailedRecord {
-  readonly sequenceNumber: string | undefined;
-  readonly eventID: string | undefined;
-  readonly error: unknown;
-}
-
-/** Everything that happened to a batch; `response` is what the Lambda handler returns. */
-export interface BatchReport {
-  readonly response: DynamoDBBatchResponse;
-  readonly applied: readonly string[];
-  readonly failed: readonly FailedRecord[];
-  /** Not applied because an earlier record of the same item failed. */
-  readonly skipped: readonly string[];
-  readonly counts: BatchCounts;
-}
-
-const PENDING = 0;
-const APPLIED = 1;
-const FAILED = 2;
-const SKIPPED = 3;
-
 class Context implements RecordContext {
   readonly record: DynamoDBRecord;
   readonly #sink: LogSink;
@@ -120,119 +100,8 @@ class Context implements RecordContext {
     this.record = record;
   }
   get logger(): RecordLogger {
-    this.#logger ??= recordLogger(this.#sink, this.#change);
+    this.#logger ??= changeLogger(this.#sink, this.#change);
     return this.#logger;
-  }
-}
-
-const recordLogger = (sink: LogSink, change: ChangeEvent): RecordLogger =>
-  new RecordLogger(sink, {
-    sequenceNumber: change.sequenceNumber,
-    eventID: change.eventID,
-    entityType: change.entityType,
-    kind: change.kind,
-  });
-
-const sequenceNumberOf = (record: DynamoDBRecord): string | undefined => {
-  const sequenceNumber = record?.dynamodb?.SequenceNumber;
-  return isSequenceNumber(sequenceNumber) ? sequenceNumber : undefined;
-};
-
-/**
- * State of one batch while it is processed: one slot per record, in delivery order. It
- * keeps statuses, not decoded changes: a change is decoded right before its handler runs
- * and dropped after, so its images die young instead of surviving the whole batch and
- * costing the garbage collector more than the decoding itself.
- */
-class Batch {
-  readonly records: readonly DynamoDBRecord[];
-  readonly status: Uint8Array;
-  readonly errors: unknown[];
-  readonly #sink: LogSink;
-  oldest = Number.POSITIVE_INFINITY;
-  constructor(records: readonly DynamoDBRecord[], sink: LogSink) {
-    this.records = records;
-    this.status = new Uint8Array(records.length);
-    this.errors = new Array(records.length);
-    this.#sink = sink;
-    for (const record of records) {
-      const seconds = record?.dynamodb?.ApproximateCreationDateTime;
-      if (typeof seconds === 'number' && seconds * 1000 < this.oldest) this.oldest = seconds * 1000;
-    }
-  }
-
-  /** Decodes record `index`; a poison pill becomes that record's failure. */
-  decode(index: number): ChangeEvent | undefined {
-    const decoded = tryDecodeRecord(this.records[index]!);
-    if (!(decoded instanceof DecodeError)) return decoded;
-    this.status[index] = FAILED;
-    this.errors[index] = decoded;
-    new RecordLogger(this.#sink, {
-      sequenceNumber: decoded.sequenceNumber,
-      eventID: decoded.eventID,
-    }).error('stream record cannot be decoded', { error: decoded });
-    return undefined;
-  }
-
-  fail(index: number, change: ChangeEvent, error: unknown): void {
-    this.status[index] = FAILED;
-    this.errors[index] = error;
-    recordLogger(this.#sink, change).error('stream record failed', { error });
-  }
-
-  skip(index: number, blockedBy: string): void {
-    this.status[index] = SKIPPED;
-    const record = this.records[index]!;
-    new RecordLogger(this.#sink, {
-      sequenceNumber: record.dynamodb?.SequenceNumber,
-      eventID: record.eventID,
-    }).warn('stream record skipped: an earlier record of the same item failed', { blockedBy });
-  }
-
-  report(options: ProcessOptions): BatchReport {
-    const applied: string[] = [];
-    const skipped: string[] = [];
-    const failed: FailedRecord[] = [];
-    let unidentified = false;
-    for (let index = 0; index < this.records.length; index++) {
-      const record = this.records[index]!;
-      const state = this.status[index];
-      if (state === APPLIED) applied.push(record.dynamodb!.SequenceNumber!);
-      else if (state === SKIPPED) skipped.push(record.dynamodb!.SequenceNumber!);
-      else {
-        const sequenceNumber = sequenceNumberOf(record);
-        if (sequenceNumber === undefined) unidentified = true;
-        failed.push({ sequenceNumber, eventID: record?.eventID, error: this.errors[index] });
-      }
-    }
-    const response = this.#response(failed, unidentified);
-    const counts: BatchCounts = {
-      recordsIn: this.records.length,
-      applied: applied.length,
-      skipped: skipped.length,
-      failed: failed.length,
-      batchAgeMs: Number.isFinite(this.oldest)
-        ? Math.max(0, Math.round((options.now ?? Date.now)() - this.oldest))
-        : undefined,
-    };
-    addBatchMetrics(options.metrics, counts);
-    return { response, applied, failed, skipped, counts };
-  }
-
-  #response(failed: readonly FailedRecord[], unidentified: boolean): DynamoDBBatchResponse {
-    if (failed.length === 0) return { batchItemFailures: [] };
-    const lowest = lowestSequenceNumber(
-      // A failed record we cannot name: checkpointing at the batch's lowest record
-      // redelivers it with everything else, which is what failing the batch would do.
-      unidentified
-        ? this.records.flatMap((record) => sequenceNumberOf(record) ?? [])
-        : failed.map((record) => record.sequenceNumber!),
-    );
-    if (lowest === undefined) {
-      // Returning no identifier would mean success; throwing makes Lambda retry the batch.
-      throw new UnreportableFailureError('failed records carry no usable sequence number');
-    }
-    return { batchItemFailures: [{ itemIdentifier: lowest }] };
   }
 }
 
@@ -240,6 +109,25 @@ const isPromise = (value: unknown): value is PromiseLike<unknown> =>
   value !== null &&
   typeof value === 'object' &&
   typeof (value as { then?: unknown }).then === 'function';
+
+/** A batch's log sink, the outcomes of its records, and the gate that isolates its items. */
+const begin = (records: readonly DynamoDBRecord[], options: ProcessOptions) => {
+  const sink = options.logger ?? defaultLogger();
+  const outcomes = new Outcomes(records, sink);
+  return { sink, outcomes, gate: new ItemGate(records, outcomes) };
+};
+
+/** The entry point that returns only Lambda's response of the one that returns a report. */
+const responseOf =
+  <Handler, Options>(
+    run: (event: DynamoDBStreamEvent, handler: Handler, options?: Options) => Promise<BatchReport>,
+  ) =>
+  async (
+    event: DynamoDBStreamEvent,
+    handler: Handler,
+    options?: Options,
+  ): Promise<DynamoDBBatchResponse> =>
+    (await run(event, handler, options)).response;
 
 /**
  * Decodes and applies every record of a batch with a per-record handler, then reports as
@@ -256,116 +144,30 @@ export const runRecords = async (
   handler: RecordHandler,
   options: ProcessRecordsOptions = {},
 ): Promise<BatchReport> => {
-  const sink = options.logger ?? defaultLogger();
   const records = event.Records;
-  const batch = new Batch(records, sink);
-  // Items with a failed record in this batch, and the sequence number that blocked them.
-  const blocked = new Map<string, string>();
-
-  /**
-   * Applies record `index` unless its item is blocked; returns the handler's promise, if
-   * any. The raw item key is read only when some item is blocked or decoding fails.
-   */
-  const start = (index: number, knownKey?: string): PromiseLike<unknown> | undefined => {
-    const record = records[index]!;
-    if (blocked.size > 0) {
-      const blocker = blocked.get(knownKey ?? rawItemKey(record) ?? '');
-      if (blocker !== undefined) {
-        batch.skip(index, blocker);
-        return undefined;
-      }
-    }
-    const change = batch.decode(index);
-    if (change === undefined) {
-      // Without readable keys the record fails on its own; with them it blocks its item.
-      const key = knownKey ?? rawItemKey(record);
-      if (key !== undefined) blocked.set(key, sequenceNumberOf(record) ?? 'undecodable record');
-      return undefined;
-    }
+  const { sink, outcomes, gate } = begin(records, options);
+  const step = (index: number, key: string | undefined): PromiseLike<unknown> | undefined => {
+    const change = gate.admit(index, key);
+    if (change === undefined) return undefined;
     let result: unknown;
     try {
       result = handler(change, new Context(sink, change, records[index]!));
     } catch (error) {
-      batch.fail(index, change, error);
-      blocked.set(change.itemKey, change.sequenceNumber);
+      gate.fail(index, change, error);
       return undefined;
     }
     if (!isPromise(result)) {
-      batch.status[index] = APPLIED;
+      outcomes.applied(index);
       return undefined;
     }
     return result.then(
-      () => {
-        batch.status[index] = APPLIED;
-      },
-      (error: unknown) => {
-        batch.fail(index, change, error);
-        blocked.set(change.itemKey, change.sequenceNumber);
-      },
+      () => outcomes.applied(index),
+      (error: unknown) => gate.fail(index, change, error),
     );
   };
-
-  // While the handler answers synchronously, records run in stream order in one pass, with
-  // no lanes and no promises. Stream order is per-item order, so isolation holds.
-  let first = 0;
-  let pending: PromiseLike<unknown> | undefined;
-  for (; first < records.length && pending === undefined; first++) {
-    pending = start(first);
-  }
-  if (pending === undefined) return batch.report(options);
-
-  // The handler is asynchronous: group the rest into one lane per item, in stream order;
-  // the record in flight heads its item's lane.
-  const firstKey = rawItemKey(records[first - 1]!)!;
-  const lanes = new Map<string, number[]>([[firstKey, []]]);
-  const laneKeys: string[] = [firstKey];
-  for (let index = first; index < records.length; index++) {
-    const key = rawItemKey(records[index]!);
-    if (key === undefined) {
-      batch.decode(index);
-      continue;
-    }
-    const lane = lanes.get(key);
-    if (lane === undefined) {
-      lanes.set(key, [index]);
-      laneKeys.push(key);
-    } else {
-      lane.push(index);
-    }
-  }
-
-  const runLane = (key: string, position: number): Promise<void> | undefined => {
-    const lane = lanes.get(key)!;
-    for (; position < lane.length; position++) {
-      const running = start(lane[position]!, key);
-      if (running !== undefined) {
-        const next = position + 1;
-        return Promise.resolve(running).then(() => runLane(key, next));
-      }
-    }
-    return undefined;
-  };
-
-  let nextLane = 1;
-  const worker = (): Promise<void> | undefined => {
-    while (nextLane < laneKeys.length) {
-      const running = runLane(laneKeys[nextLane++]!, 0);
-      if (running !== undefined) return running.then(worker);
-    }
-    return undefined;
-  };
-  const workers: Promise<void>[] = [
-    Promise.resolve(pending)
-      .then(() => runLane(firstKey, 0))
-      .then(worker),
-  ];
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 16));
-  for (let slot = 1; slot < concurrency && nextLane < laneKeys.length; slot++) {
-    const running = worker();
-    if (running !== undefined) workers.push(running);
-  }
-  await Promise.all(workers);
-  return batch.report(options);
+  const running = runByItem(records, Math.max(1, Math.floor(options.concurrency ?? 16)), step);
+  if (running !== undefined) await running;
+  return outcomes.report(options);
 };
 
 /**
@@ -375,11 +177,7 @@ export const runRecords = async (
  * export const handler: DynamoDBStreamHandler = (event) =>
  *   processRecords(event, async (change, ctx) => { await apply(change); }, { logger, metrics });
  */
-export const processRecords = async (
-  event: DynamoDBStreamEvent,
-  handler: RecordHandler,
-  options?: ProcessRecordsOptions,
-): Promise<DynamoDBBatchResponse> => (await runRecords(event, handler, options)).response;
+export const processRecords = responseOf(runRecords);
 
 /**
  * Splits changes (in stream order) into those that may still be applied and those that
@@ -448,25 +246,14 @@ export const runBatch = async (
   handler: BatchHandler,
   options: ProcessOptions = {},
 ): Promise<BatchReport> => {
-  const sink = options.logger ?? defaultLogger();
-  const batch = new Batch(event.Records, sink);
-  const blockedBy = new Map<string, string>();
+  // Before the handler runs, only a record that cannot be decoded blocks its item.
+  const { sink, outcomes, gate } = begin(event.Records, options);
   const passed: ChangeEvent[] = [];
   const indexBySequence = new Map<string, number>();
   const changeByIndex = new Map<number, ChangeEvent>();
   for (let index = 0; index < event.Records.length; index++) {
-    const record = event.Records[index]!;
-    const key = rawItemKey(record);
-    const blocker = key === undefined ? undefined : blockedBy.get(key);
-    if (blocker !== undefined) {
-      batch.skip(index, blocker);
-      continue;
-    }
-    const change = batch.decode(index);
-    if (change === undefined) {
-      if (key !== undefined) blockedBy.set(key, sequenceNumberOf(record) ?? 'undecodable record');
-      continue;
-    }
+    const change = gate.admit(index);
+    if (change === undefined) continue;
     indexBySequence.set(change.sequenceNumber, index);
     changeByIndex.set(index, change);
     passed.push(change);
@@ -477,7 +264,7 @@ export const runBatch = async (
       lastSequenceNumber: passed[passed.length - 1]!.sequenceNumber,
       batchSize: passed.length,
     });
-    const ctx: BatchContext = { logger, loggerFor: (change) => recordLogger(sink, change) };
+    const ctx: BatchContext = { logger, loggerFor: (change) => changeLogger(sink, change) };
     let failures: readonly HandlerFailure[];
     try {
       failures = validateResult(await handler(passed, ctx), indexBySequence);
@@ -487,14 +274,15 @@ export const runBatch = async (
     }
     for (const failure of failures) {
       const index = indexBySequence.get(failure.sequenceNumber)!;
-      if (batch.status[index] !== FAILED)
-        batch.fail(index, changeByIndex.get(index)!, failure.error);
+      if (!outcomes.hasFailed(index)) {
+        outcomes.failed(index, changeByIndex.get(index)!, failure.error);
+      }
     }
     for (const index of indexBySequence.values()) {
-      if (batch.status[index] === PENDING) batch.status[index] = APPLIED;
+      if (outcomes.isPending(index)) outcomes.applied(index);
     }
   }
-  return batch.report(options);
+  return outcomes.report(options);
 };
 
 /**
@@ -504,11 +292,7 @@ export const runBatch = async (
  * export const handler: DynamoDBStreamHandler = (event) =>
  *   processBatch(event, (changes) => writeAll(changes), { logger, metrics });
  */
-export const processBatch = async (
-  event: DynamoDBStreamEvent,
-  handler: BatchHandler,
-  options?: ProcessOptions,
-): Promise<DynamoDBBatchResponse> => (await runBatch(event, handler, options)).response;
+export const processBatch = responseOf(runBatch);
 
 /** Orders changes by sequence number, for handlers that merge batches. */
 export const byStreamOrder = (a: ChangeEvent, b: ChangeEvent): number =>
