@@ -58,6 +58,12 @@ export const textSchema = (maxLength: number) =>
 /** Longest name of a user, a product or an order line. */
 export const MAX_NAME_LENGTH = 200;
 
+/** The name of a user, a product or an order line: trimmed, not empty. */
+const nameSchema = z.string().trim().min(1).max(MAX_NAME_LENGTH);
+
+/** When DynamoDB's TTL may delete the item, in epoch seconds; it does so some time after. */
+const ttlSchema = z.number().int().positive();
+
 const isCalendarDay = (day: string): boolean => {
   const date = new Date(`${day}T00:00:00.000Z`);
   return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day;
@@ -111,7 +117,7 @@ export const userSchema = z.object({
   entityType: z.literal(EntityType.user),
   userId: idSchema,
   email: emailSchema,
-  name: z.string().trim().min(1).max(MAX_NAME_LENGTH),
+  name: nameSchema,
   loyaltyPoints: z.number().int().nonnegative(),
   ...auditedFields,
 });
@@ -122,7 +128,7 @@ export const orderItemSchema = z.object({
   entityType: z.literal(EntityType.orderItem),
   orderId: idSchema,
   productId: idSchema,
-  name: z.string().trim().min(1).max(MAX_NAME_LENGTH),
+  name: nameSchema,
   quantity: z.number().int().positive().max(10_000),
   unitPrice: moneySchema,
   ...auditedFields,
@@ -146,7 +152,7 @@ export type Order = z.infer<typeof orderSchema>;
 export const productSchema = z.object({
   entityType: z.literal(EntityType.product),
   productId: idSchema,
-  name: z.string().trim().min(1).max(MAX_NAME_LENGTH),
+  name: nameSchema,
   category: idSchema,
   price: moneySchema,
   ...auditedFields,
@@ -158,8 +164,7 @@ export const sessionSchema = z.object({
   entityType: z.literal(EntityType.session),
   sessionId: idSchema,
   userId: idSchema,
-  /** Expiry in epoch seconds; DynamoDB's TTL deletes the item some time after it. */
-  ttl: z.number().int().positive(),
+  ttl: ttlSchema,
   ...auditedFields,
 });
 /** A login session. */
@@ -171,7 +176,7 @@ export const productViewSchema = z.object({
   viewId: idSchema,
   at: timestampSchema,
   userId: idSchema.optional(),
-  ttl: z.number().int().positive(),
+  ttl: ttlSchema,
   ...auditedFields,
 });
 /** One raw product view event; the aggregates count these. */
