@@ -8,31 +8,46 @@ import {
   ttlRemoveRecord,
   userItem,
 } from '@pipeline/testing';
-import type { DynamoDBRecord } from 'aws-lambda';
+import type { DynamoDBRecord, StreamRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeEvent, decodeRecord, tryDecodeRecord } from '../src/decode.js';
 import { DecodeError } from '../src/errors.js';
 import { parseNumber, unmarshallImage } from '../src/unmarshall.js';
 
-// The shape Lambda delivers for a NEW_AND_OLD_IMAGES stream (AWS docs' sample event),
-// with this table's keys and the awkward types: sets, binary, huge and long numbers.
-const capturedModify: DynamoDBRecord = {
-  eventID: 'c81e728d9d4c2f636f067f89cc14862c',
-  eventName: 'MODIFY',
+// The envelope Lambda wraps each record of a NEW_AND_OLD_IMAGES stream in (AWS docs'
+// sample event), around this table's keys.
+const captured = (
+  fields: Pick<DynamoDBRecord, 'eventID' | 'eventName' | 'userIdentity'>,
+  dynamodb: Omit<StreamRecord, 'StreamViewType'>,
+): DynamoDBRecord => ({
   eventVersion: '1.1',
   eventSource: 'aws:dynamodb',
   awsRegion: 'us-east-1',
-  dynamodb: {
+  ...fields,
+  dynamodb: { ...dynamodb, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+  eventSourceARN:
+    'arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2024-05-01T00:00:00.000',
+});
+
+// The attributes both images of the captured user share.
+const grace = {
+  PK: { S: 'USER#u42' },
+  SK: { S: 'PROFILE' },
+  entityType: { S: 'User' },
+  userId: { S: 'u42' },
+  email: { S: 'grace@example.com' },
+  name: { S: 'Grace Hopper' },
+};
+
+// A modify with the awkward types: sets, binary, huge and long numbers.
+const capturedModify = captured(
+  { eventID: 'c81e728d9d4c2f636f067f89cc14862c', eventName: 'MODIFY' },
+  {
     ApproximateCreationDateTime: 1714564800,
     Keys: { SK: { S: 'PROFILE' }, PK: { S: 'USER#u42' } },
     NewImage: {
-      PK: { S: 'USER#u42' },
-      SK: { S: 'PROFILE' },
-      entityType: { S: 'User' },
-      userId: { S: 'u42' },
-      email: { S: 'grace@example.com' },
-      name: { S: 'Grace Hopper' },
+      ...grace,
       loyaltyPoints: { N: '9007199254740993' },
       ratio: { N: '0.1000000000000000000000000000000000001' },
       tags: { SS: ['vip', 'beta'] },
@@ -44,37 +59,24 @@ const capturedModify: DynamoDBRecord = {
       },
       rev: { N: '3' },
     },
-    OldImage: {
-      PK: { S: 'USER#u42' },
-      SK: { S: 'PROFILE' },
-      entityType: { S: 'User' },
-      userId: { S: 'u42' },
-      email: { S: 'grace@example.com' },
-      name: { S: 'Grace Hopper' },
-      loyaltyPoints: { N: '10' },
-      rev: { N: '2' },
-    },
+    OldImage: { ...grace, loyaltyPoints: { N: '10' }, rev: { N: '2' } },
     SequenceNumber: '111100000000011111111111',
     SizeBytes: 412,
-    StreamViewType: 'NEW_AND_OLD_IMAGES',
   },
-  eventSourceARN:
-    'arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2024-05-01T00:00:00.000',
-};
+);
 
-const capturedTtlRemove: DynamoDBRecord = {
-  eventID: 'eccbc87e4b5ce2fe28308fd9f2a7baf3',
-  eventName: 'REMOVE',
-  eventVersion: '1.1',
-  eventSource: 'aws:dynamodb',
-  awsRegion: 'us-east-1',
-  userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
-  dynamodb: {
+const sessionKeys = { PK: { S: 'SESSION#s1' }, SK: { S: 'METADATA' } };
+const capturedTtlRemove = captured(
+  {
+    eventID: 'eccbc87e4b5ce2fe28308fd9f2a7baf3',
+    eventName: 'REMOVE',
+    userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
+  },
+  {
     ApproximateCreationDateTime: 1714564801.5,
-    Keys: { PK: { S: 'SESSION#s1' }, SK: { S: 'METADATA' } },
+    Keys: sessionKeys,
     OldImage: {
-      PK: { S: 'SESSION#s1' },
-      SK: { S: 'METADATA' },
+      ...sessionKeys,
       entityType: { S: 'Session' },
       sessionId: { S: 's1' },
       userId: { S: 'u42' },
@@ -82,11 +84,8 @@ const capturedTtlRemove: DynamoDBRecord = {
     },
     SequenceNumber: '111100000000011111111112',
     SizeBytes: 120,
-    StreamViewType: 'NEW_AND_OLD_IMAGES',
   },
-  eventSourceARN:
-    'arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2024-05-01T00:00:00.000',
-};
+);
 
 const decodeFailure = (record: DynamoDBRecord): DecodeError => {
   const result = tryDecodeRecord(record);

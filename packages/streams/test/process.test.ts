@@ -57,18 +57,21 @@ const interleaved = (items: number, perItem: number): DynamoDBRecord[] => {
 
 const seq = (record: DynamoDBRecord) => record.dynamodb!.SequenceNumber!;
 
+/** A synchronous handler that notes the sequence numbers it applies, in call order. */
+const collecting = () => {
+  const applied: string[] = [];
+  const handler = (change: ChangeEvent): void => {
+    applied.push(change.sequenceNumber);
+  };
+  return { applied, handler };
+};
+
 describe('processRecords', () => {
   it('returns no failures when every record is applied', async () => {
     const records = interleaved(3, 2);
-    const seen: string[] = [];
+    const { applied: seen, handler } = collecting();
 
-    const response = await processRecords(
-      streamEvent(...records),
-      (change) => {
-        seen.push(change.sequenceNumber);
-      },
-      { logger: silent },
-    );
+    const response = await processRecords(streamEvent(...records), handler, { logger: silent });
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(seen.sort(compareSequenceNumbers)).toEqual(records.map(seq));
@@ -104,15 +107,9 @@ describe('processRecords', () => {
   it('turns a poison pill in the middle into its own failure and goes on with the rest', async () => {
     const records = interleaved(4, 1);
     records[2]!.dynamodb!.NewImage!.total = { N: 'not-a-number' };
-    const applied: string[] = [];
+    const { applied, handler } = collecting();
 
-    const report = await runRecords(
-      streamEvent(...records),
-      (change) => {
-        applied.push(change.sequenceNumber);
-      },
-      { logger: silent },
-    );
+    const report = await runRecords(streamEvent(...records), handler, { logger: silent });
 
     expect(report.response.batchItemFailures).toEqual([{ itemIdentifier: seq(records[2]!) }]);
     expect(report.failed[0]!.error).toBeInstanceOf(DecodeError);
@@ -122,15 +119,9 @@ describe('processRecords', () => {
   it('does not apply later records of an item whose earlier record cannot be decoded', async () => {
     const records = interleaved(2, 2);
     records[0]!.dynamodb!.NewImage!.total = { M: { amount: { N: '' } } };
-    const applied: string[] = [];
+    const { applied, handler } = collecting();
 
-    const report = await runRecords(
-      streamEvent(...records),
-      (change) => {
-        applied.push(change.sequenceNumber);
-      },
-      { logger: silent },
-    );
+    const report = await runRecords(streamEvent(...records), handler, { logger: silent });
 
     expect(report.response.batchItemFailures).toEqual([{ itemIdentifier: seq(records[0]!) }]);
     expect(report.skipped).toEqual([seq(records[2]!)]);
