@@ -34,7 +34,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { InvalidHandlerResultError } from './errors.js';
 import { changeLogger, defaultLogger, type LogSink, RecordLogger } from './logging.js';
 import { type BatchReport, Outcomes, type ReportOptions } from './report.js';
-import { ItemGate, runByItem } from './schedule.js';
+import { ItemGate, runByItem, type Step } from './schedule.js';
 import { compareSequenceNumbers } from './sequence.js';
 import type { ChangeEvent } from './types.js';
 
@@ -117,7 +117,7 @@ const begin = (records: readonly DynamoDBRecord[], options: ProcessOptions) => {
   return { sink, outcomes, gate: new ItemGate(records, outcomes) };
 };
 
-/** The entry point that returns only Lambda's response of the one that returns a report. */
+/** Turns an entry point that returns a {@link BatchReport} into one that returns only the response. */
 const responseOf =
   <Handler, Options>(
     run: (event: DynamoDBStreamEvent, handler: Handler, options?: Options) => Promise<BatchReport>,
@@ -146,7 +146,7 @@ export const runRecords = async (
 ): Promise<BatchReport> => {
   const records = event.Records;
   const { sink, outcomes, gate } = begin(records, options);
-  const step = (index: number, key: string | undefined): PromiseLike<unknown> | undefined => {
+  const step: Step = (index, key) => {
     const change = gate.admit(index, key);
     if (change === undefined) return undefined;
     let result: unknown;
