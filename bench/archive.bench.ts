@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   createArchiveConsumer,
+  createS3ObjectStore,
   planObjects,
   type RawImage,
   toArchiveRecord,
@@ -66,22 +67,29 @@ export const benchmark: Benchmark = {
   title: 'Archive of TTL expiries to the local S3-compatible server',
   async run(): Promise<Figure[]> {
     const server = await startArchiveServer({ buckets: [BUCKET] });
-    const s3 = new S3Client({
+    const local = {
       endpoint: server.endpoint,
       forcePathStyle: true,
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    };
+    const s3 = new S3Client(local);
+    const objects = createS3ObjectStore(local);
     try {
       const batchSize = consumerNamed('archive-expired').batchSize;
       const records = expiredRecords(RECORDS);
       const handler = createArchiveConsumer({
-        s3,
+        objects,
         bucket: BUCKET,
         prefix: 'bench',
         logger: silent,
       });
-      const warmUp = createArchiveConsumer({ s3, bucket: BUCKET, prefix: 'warm', logger: silent });
+      const warmUp = createArchiveConsumer({
+        objects,
+        bucket: BUCKET,
+        prefix: 'warm',
+        logger: silent,
+      });
       // Warm-up: first connections and JIT, on other records and another prefix.
       await warmUp(streamEvent(...expiredRecords(batchSize)));
 
@@ -122,7 +130,7 @@ export const benchmark: Benchmark = {
       const baselineStart = process.hrtime.bigint();
       for (const record of archiveRecords) {
         const [object] = planObjects([record], 'per-record');
-        baselineBytes += (await writeArchiveObject(s3, BUCKET, object!)).bytes;
+        baselineBytes += (await writeArchiveObject(objects, BUCKET, object!)).bytes;
       }
       const baselineElapsed = seconds(baselineStart);
 

@@ -1,9 +1,10 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import {
   Access,
   AGGREGATES_AND_ARCHIVE_READING,
   CONSUMER_DEFAULTS,
   type ConsumerModule,
+  type Environment,
   EnvVar,
   requiredSetting,
   s3ClientConfig,
@@ -12,11 +13,17 @@ import {
 import { type LogSink, type MetricsSink, processBatch } from '@pipeline/streams';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { RawImage } from './json.js';
+import {
+  type ArchiveObjectStore,
+  createS3ObjectStore,
+  type S3ObjectStoreOptions,
+} from './object-store.js';
 import { archiveExpired, type RawRecordParts } from './writer.js';
 
 /** Settings of {@link createArchiveConsumer}. */
 export interface ArchiveConsumerOptions {
-  readonly s3: S3Client;
+  /** The bucket's objects (see {@link createS3ObjectStore}). */
+  readonly objects: ArchiveObjectStore;
   readonly bucket: string;
   /**
    * Key prefix of the archive.
@@ -41,7 +48,7 @@ export interface ArchiveConsumerOptions {
  * through.
  *
  * @example
- * export const handler = createArchiveConsumer({ s3: new S3Client({}), bucket: 'my-archive', prefix: 'archive' });
+ * export const handler = createArchiveConsumer({ objects: createS3ObjectStore({ region, credentials: fromEnv() }), bucket: 'my-archive', prefix: 'archive' });
  */
 export const createArchiveConsumer =
   (options: ArchiveConsumerOptions) =>
@@ -58,7 +65,7 @@ export const createArchiveConsumer =
       event,
       async (changes, ctx) => {
         const result = await archiveExpired(changes, (change) => raw.get(change.eventID), {
-          s3: options.s3,
+          objects: options.objects,
           bucket: options.bucket,
           prefix: options.prefix ?? '',
           tableName: options.tableName,
@@ -76,6 +83,19 @@ export const createArchiveConsumer =
       { logger: options.logger, metrics: options.metrics },
     );
   };
+
+/**
+ * The archive's S3 as the function's environment names it: the Region and the execution
+ * role's credentials Lambda sets, or the local archive named by `S3_ENDPOINT`.
+ */
+const objectStoreOf = (env: Environment): ArchiveObjectStore => {
+  const config: Partial<S3ObjectStoreOptions> = s3ClientConfig(env);
+  return createS3ObjectStore({
+    ...config,
+    region: config.region ?? requiredSetting(env, 'AWS_REGION'),
+    credentials: config.credentials ?? fromEnv(),
+  });
+};
 
 /**
  * The `archive-expired` consumer: its mapping settings, its filter (deletions by DynamoDB's
@@ -102,7 +122,7 @@ export const archiveExpiredConsumer: ConsumerModule<ArchiveConsumerOptions> = {
   create: createArchiveConsumer,
   fromEnvironment: (env, { logger, metrics }) =>
     createArchiveConsumer({
-      s3: new S3Client(s3ClientConfig(env)),
+      objects: objectStoreOf(env),
       bucket: requiredSetting(env, EnvVar.archiveBucket),
       prefix: env[EnvVar.archivePrefix] ?? '',
       tableName: env[EnvVar.tableName],

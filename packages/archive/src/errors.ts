@@ -6,6 +6,7 @@ export type ArchiveErrorCode =
   | 'archive.badQuery'
   | 'archive.badRecord'
   | 'archive.conflict'
+  | 'archive.s3Request'
   | 'archive.writeFailed';
 
 /** Base class of every error the archive raises. */
@@ -20,6 +21,28 @@ export class ArchiveWriteError extends ArchiveError {
     this.name = 'ArchiveWriteError';
     this.bucket = bucket;
     this.key = key;
+  }
+}
+
+/** S3 answered a request of the archive with an error status. */
+export class S3RequestError extends ArchiveError {
+  readonly method: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly status: number;
+  /** S3's error code, such as `SlowDown` or `AccessDenied`, when the answer had one. */
+  readonly s3Code: string | undefined;
+  constructor(method: string, bucket: string, key: string, status: number, s3Code?: string) {
+    super(
+      'archive.s3Request',
+      `${method} s3://${bucket}/${key} answered ${status}${s3Code ? ` ${s3Code}` : ''}`,
+    );
+    this.name = 'S3RequestError';
+    this.method = method;
+    this.bucket = bucket;
+    this.key = key;
+    this.status = status;
+    this.s3Code = s3Code;
   }
 }
 

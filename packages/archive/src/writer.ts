@@ -29,16 +29,11 @@
  * - Order does not matter: the archive is a set of records keyed by event id, so a later
  *   expiry of an item written before an earlier one that failed is harmless.
  */
-import {
-  GetObjectCommand,
-  PutObjectCommand,
-  type S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
 import { decodeRecords, encodeRecords } from './codec.js';
 import { ArchiveConflictError, ArchiveRecordError, ArchiveWriteError } from './errors.js';
 import type { RawImage } from './json.js';
 import { planObjects } from './layout.js';
+import type { ArchiveObjectStore } from './object-store.js';
 import { isTtlExpiry, tableNameFromStreamArn, toArchiveRecord } from './record.js';
 import type {
   ArchivableChange,
@@ -49,7 +44,8 @@ import type {
 
 /** Where and how a batch is archived. */
 export interface ArchiveWriterOptions {
-  readonly s3: S3Client;
+  /** The bucket's objects (see `createS3ObjectStore`). */
+  readonly objects: ArchiveObjectStore;
   readonly bucket: string;
   /** Key prefix of the archive, such as `archive`; may be empty. */
   readonly prefix: string;
@@ -77,45 +73,31 @@ export interface ObjectWriteResult {
   readonly alreadyPresent: boolean;
 }
 
-/** Builds the PutObject request of an archive object: conditional, so it writes once. */
-export const buildPutArchiveObjectParams = (bucket: string, key: string, body: Uint8Array) => ({
-  Bucket: bucket,
-  Key: key,
-  Body: body,
-  IfNoneMatch: '*',
-  ContentType: 'application/x-ndjson',
-  // The SDK's default checksum travels with the request, so S3 refuses a corrupted body.
-  ChecksumAlgorithm: 'CRC32' as const,
-});
-
-const isPreconditionFailed = (error: unknown): boolean =>
-  error instanceof S3ServiceException &&
-  (error.name === 'PreconditionFailed' || error.$metadata.httpStatusCode === 412);
+/** The content type of every archive object: gzip-compressed JSON Lines. */
+export const ARCHIVE_CONTENT_TYPE = 'application/x-ndjson';
 
 /**
  * Writes one archive object exactly once: a conditional put, and on 412 a read-back that
  * proves the object there holds every record.
  *
  * @example
- * await writeArchiveObject(s3, 'archive-bucket', planObjects(records, 'archive')[0]);
+ * await writeArchiveObject(objects, 'archive-bucket', planObjects(records, 'archive')[0]);
  */
 export const writeArchiveObject = async (
-  s3: S3Client,
+  objects: ArchiveObjectStore,
   bucket: string,
   object: ArchiveObject,
 ): Promise<ObjectWriteResult> => {
   const body = encodeRecords(object.records);
   try {
-    await s3.send(new PutObjectCommand(buildPutArchiveObjectParams(bucket, object.key, body)));
-    return { key: object.key, bytes: body.length, alreadyPresent: false };
+    if (await objects.putIfAbsent(bucket, object.key, body, ARCHIVE_CONTENT_TYPE))
+      return { key: object.key, bytes: body.length, alreadyPresent: false };
   } catch (error) {
-    if (!isPreconditionFailed(error))
-      throw new ArchiveWriteError(bucket, object.key, { cause: error });
+    throw new ArchiveWriteError(bucket, object.key, { cause: error });
   }
   let existing: ArchiveRecord[];
   try {
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.key }));
-    existing = decodeRecords(object.key, await got.Body!.transformToByteArray());
+    existing = decodeRecords(object.key, await objects.get(bucket, object.key));
   } catch (error) {
     throw new ArchiveWriteError(bucket, object.key, { cause: error });
   }
@@ -131,7 +113,7 @@ export const writeArchiveObject = async (
  *
  * @example
  * const { failures } = await archiveExpired(changes, (change) => rawByEventId.get(change.eventID), {
- *   s3, bucket: 'archive-bucket', prefix: 'archive', tableName: 'orders',
+ *   objects, bucket: 'archive-bucket', prefix: 'archive', tableName: 'orders',
  * });
  */
 export const archiveExpired = async (
@@ -165,7 +147,7 @@ export const archiveExpired = async (
   }
   const objects = planObjects(records, options.prefix);
   const outcomes = await Promise.allSettled(
-    objects.map((object) => writeArchiveObject(options.s3, options.bucket, object)),
+    objects.map((object) => writeArchiveObject(options.objects, options.bucket, object)),
   );
   const written: { key: string; records: number; bytes: number; alreadyPresent: boolean }[] = [];
   outcomes.forEach((outcome, index) => {

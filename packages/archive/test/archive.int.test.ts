@@ -11,6 +11,7 @@ import { createArchiveConsumer } from '../src/consumer.js';
 import { ArchiveConflictError } from '../src/errors.js';
 import { jsonToImage } from '../src/json.js';
 import { planObjects } from '../src/layout.js';
+import { createS3ObjectStore } from '../src/object-store.js';
 import { readArchive } from '../src/reader.js';
 import { writeArchiveObject } from '../src/writer.js';
 import { epochSeconds, productViewItem, sessionItem } from './support.js';
@@ -25,18 +26,19 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 let server: ArchiveServer;
 let s3: S3Client;
 
-const s3Client = (endpoint: string) =>
-  new S3Client({
-    endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+const local = {
+  forcePathStyle: true,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+} as const;
+
+/** The consumer's object store over `endpoint`, with one attempt per call so faults show. */
+const objectStore = (endpoint: string, fetchImpl?: typeof fetch) =>
+  createS3ObjectStore({ ...local, endpoint, retry: { maxAttempts: 1 }, fetch: fetchImpl });
 
 beforeAll(async () => {
   server = await startArchiveServer({ buckets: [BUCKET] });
-  s3 = s3Client(server.endpoint);
+  s3 = new S3Client({ ...local, endpoint: server.endpoint, maxAttempts: 1 });
 });
 afterAll(async () => {
   s3.destroy();
@@ -44,11 +46,11 @@ afterAll(async () => {
 });
 
 /** A fresh archive prefix per test, so tests never see each other's objects. */
-const setup = (client: S3Client = s3) => {
+const setup = (objects = objectStore(server.endpoint)) => {
   const prefix = `archive-${randomUUID()}`;
   return {
     prefix,
-    handler: createArchiveConsumer({ s3: client, bucket: BUCKET, prefix, logger: silent }),
+    handler: createArchiveConsumer({ objects, bucket: BUCKET, prefix, logger: silent }),
     read: (entityType: string, from = DAY, to = DAY) =>
       readArchive({ s3, bucket: BUCKET, prefix, entityType, from, to }),
     objectKeys: async () =>
@@ -144,16 +146,13 @@ describe('the archive-expired consumer', () => {
   });
 
   it('loses nothing when S3 fails a write: the records are reported and archived on redelivery', async () => {
-    const flaky = s3Client(server.endpoint);
-    const send = flaky.send.bind(flaky);
     let puts = 0;
     // Fault injection only: the real server cannot fail on demand.
-    flaky.send = ((command: unknown, ...rest: unknown[]) => {
-      if (command instanceof PutObjectCommand && puts++ === 0) {
-        return Promise.reject(new Error('injected: connection reset'));
-      }
-      return (send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
-    }) as typeof flaky.send;
+    const flaky = objectStore(server.endpoint, (url, init) =>
+      init?.method === 'PUT' && puts++ === 0
+        ? Promise.reject(new TypeError('injected: connection reset'))
+        : fetch(url, init),
+    );
     const { handler, read } = setup(flaky);
     const records = [
       expired(sessionItem('a'), epochSeconds('2026-11-19T23:00:00.000Z')),
@@ -174,12 +173,10 @@ describe('the archive-expired consumer', () => {
     expect([...sessions.records, ...views.records].map((record) => record.eventID).sort()).toEqual(
       records.map((record) => record.eventID!).sort(),
     );
-    flaky.destroy();
   });
 
   it('reports the batch for retry from its first record when S3 is unreachable', async () => {
-    const down = s3Client('http://127.0.0.1:9');
-    const { handler: failing } = setup(down);
+    const { handler: failing } = setup(objectStore('http://127.0.0.1:9'));
     const records = [expired(sessionItem('x')), expired(sessionItem('y'))];
 
     const response = await failing(streamEvent(...records));
@@ -187,7 +184,6 @@ describe('the archive-expired consumer', () => {
     expect(response.batchItemFailures).toEqual([
       { itemIdentifier: records[0]!.dynamodb!.SequenceNumber },
     ]);
-    down.destroy();
   });
 
   it('refuses to count as written an existing object under its key that lacks its records', async () => {
@@ -211,8 +207,40 @@ describe('the archive-expired consumer', () => {
       }),
     );
 
-    await expect(writeArchiveObject(s3, BUCKET, object!)).rejects.toBeInstanceOf(
-      ArchiveConflictError,
+    await expect(
+      writeArchiveObject(objectStore(server.endpoint), BUCKET, object!),
+    ).rejects.toBeInstanceOf(ArchiveConflictError);
+  });
+});
+
+describe('the object store against the local archive', () => {
+  it('stores an object once and reads it back', async () => {
+    const objects = objectStore(server.endpoint);
+    const key = `objects-${randomUUID()}/one.jsonl.gz`;
+    const body = new TextEncoder().encode('{"eventID":"e1"}\n');
+
+    const first = await objects.putIfAbsent(BUCKET, key, body, 'application/x-ndjson');
+    const second = await objects.putIfAbsent(BUCKET, key, new Uint8Array([1]), 'text/plain');
+
+    expect([first, second]).toEqual([true, false]);
+    expect(await objects.get(BUCKET, key)).toEqual(body);
+  });
+
+  it('is refused with BadDigest when the body arrives corrupted, and writes nothing', async () => {
+    // Fault injection only: flips a byte after the checksum was taken.
+    const corrupting = objectStore(server.endpoint, (url, init) =>
+      fetch(url, { ...init, body: new Uint8Array([...(init?.body as Uint8Array)].reverse()) }),
     );
+    const key = `objects-${randomUUID()}/corrupt.jsonl.gz`;
+
+    const failure = await corrupting
+      .putIfAbsent(BUCKET, key, new TextEncoder().encode('abc'), 'text/plain')
+      .catch((error: unknown) => error);
+
+    expect(failure).toMatchObject({ status: 400, s3Code: 'BadDigest' });
+    await expect(objectStore(server.endpoint).get(BUCKET, key)).rejects.toMatchObject({
+      status: 404,
+      s3Code: 'NoSuchKey',
+    });
   });
 });

@@ -7,6 +7,7 @@ import { type ArchiveServer, startArchiveServer } from '@pipeline/local';
 import { createMainTable, streamEvent, type TestTable, ttlRemoveRecord } from '@pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createArchiveConsumer } from '../src/consumer.js';
+import { type ArchiveObjectStore, createS3ObjectStore } from '../src/object-store.js';
 import { readArchive } from '../src/reader.js';
 import { restoreRecords } from '../src/restore.js';
 import { epochSeconds, productViewItem, sessionItem } from './support.js';
@@ -17,6 +18,7 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 let server: ArchiveServer;
 let s3: S3Client;
+let objects: ArchiveObjectStore;
 let table: TestTable;
 
 beforeAll(async () => {
@@ -24,12 +26,14 @@ beforeAll(async () => {
     startArchiveServer({ buckets: [BUCKET] }),
     createMainTable(),
   ]);
-  s3 = new S3Client({
+  const local = {
     endpoint: server.endpoint,
     forcePathStyle: true,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  };
+  s3 = new S3Client(local);
+  objects = createS3ObjectStore(local);
 });
 afterAll(async () => {
   s3.destroy();
@@ -39,7 +43,7 @@ afterAll(async () => {
 /** Archives the items as TTL expiries of the test table, then reads the archive back. */
 const archiveAndRead = async (items: Record<string, unknown>[]) => {
   const prefix = `archive-${randomUUID()}`;
-  const handler = createArchiveConsumer({ s3, bucket: BUCKET, prefix, logger: silent });
+  const handler = createArchiveConsumer({ objects, bucket: BUCKET, prefix, logger: silent });
   const response = await handler(
     streamEvent(
       ...items.map((item) =>

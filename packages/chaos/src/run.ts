@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { updateAggregatesConsumer } from '@pipeline/aggregates';
-import { archiveExpiredConsumer } from '@pipeline/archive';
+import { archiveExpiredConsumer, createS3ObjectStore } from '@pipeline/archive';
 import { mappings } from '@pipeline/consumers';
 import {
   type ConsumerStats,
@@ -300,12 +300,13 @@ const buildConsumers = (
   const unreachable = { count: 0 };
   const searchReads = new DynamoDBClient(config);
   const aggregatesClient = new DynamoDBClient(config);
-  const s3 = new S3Client({
+  const archive = {
     endpoint: engines.s3Endpoint,
     forcePathStyle: true,
     region: config.region,
     credentials: config.credentials,
-  });
+  };
+  const s3 = new S3Client(archive);
   // Each consumer's own factory, over clients that inject the plan's faults.
   const handlers = new Map<ConsumerDefinition, StreamHandler>([
     [
@@ -336,7 +337,7 @@ const buildConsumers = (
     [
       archiveExpiredConsumer.definition,
       archiveExpiredConsumer.create({
-        s3,
+        objects: createS3ObjectStore(archive),
         bucket: names.bucket,
         prefix: names.prefix,
         tableName: names.tableName,

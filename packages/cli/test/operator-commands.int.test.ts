@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { createArchiveConsumer } from '@pipeline/archive';
+import { createArchiveConsumer, createS3ObjectStore } from '@pipeline/archive';
 import {
   type ArchiveServer,
   FailureBucket,
@@ -75,7 +75,15 @@ describe('list-archive', () => {
   };
 
   beforeAll(async () => {
-    const archive = createArchiveConsumer({ s3, bucket: ARCHIVE, prefix, logger: silent });
+    const archive = createArchiveConsumer({
+      objects: createS3ObjectStore({
+        ...localAwsClientConfig(server.endpoint),
+        forcePathStyle: true,
+      }),
+      bucket: ARCHIVE,
+      prefix,
+      logger: silent,
+    });
     await archive(
       streamEvent(
         ttlRemoveRecord(session('b'), {

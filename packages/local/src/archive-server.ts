@@ -1,8 +1,8 @@
 /**
  * A small S3-compatible server for the local archive. It implements exactly what the
  * project calls through `@aws-sdk/client-s3` with `forcePathStyle: true`: CreateBucket,
- * HeadBucket, PutObject (with `If-None-Match: *`), GetObject, HeadObject, DeleteObject
- * and ListObjectsV2. Anything else answers 501 NotImplemented in S3's error XML, so a
+ * HeadBucket, PutObject (with `If-None-Match: *`, and its CRC32 checksum verified),
+ * GetObject, HeadObject, DeleteObject and ListObjectsV2. Anything else answers 501 NotImplemented in S3's error XML, so a
  * new call fails loudly instead of silently doing the wrong thing.
  *
  * Objects live in memory, or under `<directory>/<bucket>/<key>`, the bucket's own key
@@ -23,6 +23,7 @@ import {
 } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { crc32 } from 'node:zlib';
 
 /** A running local archive server. */
 export interface ArchiveServer {
@@ -268,10 +269,11 @@ const readBody = async (request: IncomingMessage): Promise<Buffer> => {
 
 /**
  * Decodes an `aws-chunked` body: `<hex size>[;chunk-signature=…]\r\n<bytes>\r\n` repeated,
- * a zero-size chunk, then optional trailers (the SDK sends its checksum there).
+ * a zero-size chunk, then optional `name:value` trailers (the SDK sends its checksum there).
  */
-const decodeAwsChunked = (raw: Buffer): Buffer => {
+const decodeAwsChunked = (raw: Buffer): { body: Buffer; trailers: Map<string, string> } => {
   const parts: Buffer[] = [];
+  const trailers = new Map<string, string>();
   let offset = 0;
   while (offset < raw.length) {
     const lineEnd = raw.indexOf('\r\n', offset);
@@ -281,11 +283,35 @@ const decodeAwsChunked = (raw: Buffer): Buffer => {
       16,
     );
     if (!Number.isFinite(size)) throw new S3Failure(400, 'IncompleteBody', 'bad chunk header');
-    if (size === 0) break;
+    if (size === 0) {
+      for (const line of raw
+        .subarray(lineEnd + 2)
+        .toString('latin1')
+        .split('\r\n')) {
+        const colon = line.indexOf(':');
+        if (colon > 0)
+          trailers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+      }
+      break;
+    }
     parts.push(raw.subarray(lineEnd + 2, lineEnd + 2 + size));
     offset = lineEnd + 2 + size + 2;
   }
-  return Buffer.concat(parts);
+  return { body: Buffer.concat(parts), trailers };
+};
+
+/** Refuses a body whose CRC32 checksum, in a header or a trailer, is not its own, as S3 does. */
+const verifyCrc32 = (body: Buffer, declared: string | undefined): void => {
+  if (declared === undefined) return;
+  const actual = Buffer.alloc(4);
+  actual.writeUInt32BE(crc32(body));
+  if (actual.toString('base64') !== declared) {
+    throw new S3Failure(
+      400,
+      'BadDigest',
+      'The CRC32 you specified did not match the calculated checksum.',
+    );
+  }
 };
 
 // Query parameters an implemented call may carry; anything else is a sub-resource
@@ -455,7 +481,13 @@ const handle = async (
       const chunked =
         String(request.headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-') ||
         String(request.headers['content-encoding'] ?? '').includes('aws-chunked');
-      const body = chunked ? decodeAwsChunked(raw) : raw;
+      const decoded = chunked ? decodeAwsChunked(raw) : { body: raw, trailers: new Map() };
+      const { body } = decoded;
+      const checksum = request.headers['x-amz-checksum-crc32'];
+      verifyCrc32(
+        body,
+        typeof checksum === 'string' ? checksum : decoded.trailers.get('x-amz-checksum-crc32'),
+      );
       const ifNoneMatch = request.headers['if-none-match'];
       if (ifNoneMatch !== undefined && ifNoneMatch !== '*') {
         throw new S3Failure(501, 'NotImplemented', 'Only If-None-Match: * is implemented.');
