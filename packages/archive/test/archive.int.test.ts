@@ -229,7 +229,7 @@ describe('the object store against the local archive', () => {
   it('is refused with BadDigest when the body arrives corrupted, and writes nothing', async () => {
     // Fault injection only: flips a byte after the checksum was taken.
     const corrupting = objectStore(server.endpoint, (url, init) =>
-      fetch(url, { ...init, body: new Uint8Array([...(init?.body as Uint8Array)].reverse()) }),
+      fetch(url, { ...init, body: new Uint8Array(init?.body as Uint8Array).reverse() }),
     );
     const key = `objects-${randomUUID()}/corrupt.jsonl.gz`;
 
