@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 // saying why. esbuild applies them to every import, dynamic ones included.
 const SUBSTITUTES = {
   '@aws-sdk/credential-provider-node': 'credential-provider-node.ts',
+  '@smithy/core/event-streams': 'smithy-event-streams.ts',
   http: 'node-http.cjs',
   'node:http': 'node-http.cjs',
 } as const;

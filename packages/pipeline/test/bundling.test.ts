@@ -17,18 +17,28 @@ export const httpRequest = typeof request;
 export const credentials = () => defaultProvider()();
 `;
 
+// Builds both kinds of SDK client a function could hold, as their module init does.
+const CLIENTS = `
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+const s3 = new S3Client({ region: 'eu-west-1' });
+new DynamoDBClient({ region: 'eu-west-1' });
+export const marshaller = () => s3.config.eventStreamMarshaller.serialize();
+`;
+
 beforeAll(() => {
   mkdirSync(join(repositoryRoot, 'test-artifacts'), { recursive: true });
   // Under the repository, so the entry's imports resolve from its node_modules.
   directory = mkdtempSync(join(repositoryRoot, 'test-artifacts', 'bundling-test-'));
   writeFileSync(join(directory, 'entry.ts'), ENTRY);
+  writeFileSync(join(directory, 'clients.ts'), CLIENTS);
 });
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-const bundle = async () => {
-  const outfile = join(directory, 'out', 'index.mjs');
+const bundle = async (entry = 'entry.ts') => {
+  const outfile = join(directory, 'out', entry.replace('.ts', '.mjs'));
   const result = await build({
-    ...esbuildOptions(join(directory, 'entry.ts'), outfile, repositoryRoot),
+    ...esbuildOptions(join(directory, entry), outfile, repositoryRoot),
     metafile: true,
   });
   return { outfile, inputs: Object.keys(result.metafile.inputs) };
@@ -73,5 +83,20 @@ describe('function bundles', () => {
   it('fail with the SDK credentials error when the environment holds none', async () => {
     const { outfile } = await bundle();
     expect(JSON.parse(run(outfile, {})).credentials).toBe('CredentialsProviderError');
+  });
+
+  it("leave out the SDK's event-stream codec, which no function's operation uses, and still build clients", async () => {
+    const { outfile, inputs } = await bundle('clients.ts');
+    expect(inputs.filter((path) => path.includes('submodules/event-streams'))).toEqual([]);
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(`file://${outfile}`)}); try { m.marshaller(); } catch (e) { process.stdout.write(e.message); }`,
+      ],
+      { env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' },
+    );
+    expect(out).toMatch(/leaves out the SDK event-stream codec/);
   });
 });
