@@ -7,7 +7,7 @@
  * highest write rate DynamoDB Local takes here and whether the pipeline keeps up at it,
  * and the peak RSS of the process that runs the runner and its consumers.
  *
- * - A write is one `createOrder` through the store (a TransactWriteItems of the order, its
+ * - A write is one `store.orders.create` (a TransactWriteItems of the order, its
  *   ref, the user check and one line), issued open-loop at the target rate.
  * - Searchable: a poller asks OpenSearch every 50 ms which pending order ids it
  *   finds; an order's latency runs from the acknowledgement of its write to the poll that
@@ -172,7 +172,7 @@ const runPhase = async (
     const orderId = `${prefix}-${n}`;
     const write = (async () => {
       try {
-        await pipeline.store.createOrder({
+        await pipeline.store.orders.create({
           userId: `bench-user-${n % USERS}`,
           orderId,
           items: [
@@ -237,7 +237,7 @@ const measureCeiling = async (pipeline: RunningPipeline, prefix: string): Promis
   const writer = async () => {
     while (Date.now() < endAt) {
       const id = n++;
-      await pipeline.store.createOrder({
+      await pipeline.store.orders.create({
         userId: `bench-user-${id % USERS}`,
         orderId: `${prefix}-${id}`,
         items: [
@@ -269,7 +269,7 @@ export const benchmark: Benchmark = {
     });
     try {
       for (let u = 0; u < USERS; u++) {
-        await pipeline.store.createUser({
+        await pipeline.store.users.create({
           userId: `bench-user-${u}`,
           email: `bench-${u}@example.com`,
           name: `Bench User ${u}`,

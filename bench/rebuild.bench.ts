@@ -44,13 +44,13 @@ export const benchmark: Benchmark = {
         await Promise.all(
           Array.from({ length: Math.min(20, USERS - start) }, async (_, offset) => {
             const n = start + offset;
-            await store.createUser({
+            await store.users.create({
               userId: `u${n}`,
               email: `user${n}@example.com`,
               name: `User ${n}`,
             });
             for (let order = 0; order < ORDERS_PER_USER; order++) {
-              await store.createOrder({
+              await store.orders.create({
                 userId: `u${n}`,
                 orderId: `o${n}-${order}`,
                 items: [

@@ -78,15 +78,15 @@ export const benchmark: Benchmark = {
       let n = 0;
       for (let u = 0; u < SEED_USERS; u++) {
         const userId = `u${u}`;
-        await store.createUser({ userId, email: `${userId}@example.com`, name: `User ${u}` });
+        await store.users.create({ userId, email: `${userId}@example.com`, name: `User ${u}` });
         const orders = [];
         for (let k = 0; k < ORDERS_PER_USER; k++) {
           orders.push(
-            store.createOrder({ userId, orderId: `o${u}x${k}`, items: [line(n++), line(n++)] }),
+            store.orders.create({ userId, orderId: `o${u}x${k}`, items: [line(n++), line(n++)] }),
           );
         }
         for (const { order } of await Promise.all(orders)) {
-          await store.updateOrderStatus({
+          await store.orders.updateStatus({
             userId,
             orderId: order.orderId,
             expectedRev: order.rev,
@@ -225,7 +225,7 @@ export const benchmark: Benchmark = {
         const orderId = `f${k}`;
         const userId = `u${k % SEED_USERS}`;
         started.set(orderId, Date.now());
-        writes.push(store.createOrder({ userId, orderId, items: [line(k)] }));
+        writes.push(store.orders.create({ userId, orderId, items: [line(k)] }));
       }
       await Promise.all(writes);
       const achievedRate = total / ((Date.now() - begin) / 1000);

@@ -27,7 +27,7 @@ beforeAll(async () => {
     client: pipeline.engines.dynamodb,
     now: () => new Date(Date.now() - 3_600_000),
   });
-  await pastStore.createSession({ sessionId: expiredSessionId, userId: 'ada', ttlSeconds: 600 });
+  await pastStore.sessions.create({ sessionId: expiredSessionId, userId: 'ada', ttlSeconds: 600 });
   // A whole stack of its own: two JVMs and two esbuild bundles on a busy 2-core machine.
 }, 180_000);
 
@@ -134,7 +134,7 @@ describe('the whole pipeline behind its HTTP API, as npm start runs it', () => {
 
   it('moves an order through its statuses, refusing stale and invalid changes, and search and aggregates follow', async () => {
     const before = await call('GET', '/search/orders?q=o-1');
-    const created = await pipeline.store.getOrderById('o-1');
+    const created = await pipeline.store.orders.getById('o-1');
 
     const paid = await call('PATCH', '/orders/o-1/status', { to: 'paid' });
     const stale = await call('PATCH', '/orders/o-1/status', {

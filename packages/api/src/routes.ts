@@ -16,9 +16,11 @@ import {
   checkOrderLines,
   createOrderInputSchema,
   createUserInputSchema,
+  type OrderStore,
+  type ProductViewStore,
   parseInput,
   recordProductViewInputSchema,
-  type Store,
+  type UserStore,
   updateOrderStatusInputSchema,
 } from '@pipeline/store';
 import { z } from 'zod';
@@ -58,10 +60,11 @@ import {
 import { type ApiLogSink, type ApiResponse, errorResponse } from './responses.js';
 
 /** The store operations the API calls. */
-export type ApiStore = Pick<
-  Store,
-  'createUser' | 'createOrder' | 'getOrderById' | 'updateOrderStatus' | 'recordProductView'
->;
+export interface ApiStore {
+  readonly users: Pick<UserStore, 'create'>;
+  readonly orders: Pick<OrderStore, 'create' | 'getById' | 'updateStatus'>;
+  readonly productViews: Pick<ProductViewStore, 'record'>;
+}
 
 /** What the API is built from; the local stack and a Lambda behind API Gateway each pass their own. */
 export interface ApiDependencies {
@@ -255,7 +258,7 @@ export const createApi = (dependencies: ApiDependencies): Api => {
       summary: 'create a user',
       request: { body: createUserInputSchema },
       response: { status: 201, description: 'the user as stored', schema: userSchema },
-      handle: async ({ body }) => ok(await store.createUser(body), 201),
+      handle: async ({ body }) => ok(await store.users.create(body), 201),
     }),
     route({
       method: 'POST',
@@ -268,7 +271,7 @@ export const createApi = (dependencies: ApiDependencies): Api => {
         schema: orderWithItemsSchema,
       },
       handle: async ({ body }) =>
-        ok(await store.createOrder({ ...body, orderId: body.orderId ?? randomUUID() }), 201),
+        ok(await store.orders.create({ ...body, orderId: body.orderId ?? randomUUID() }), 201),
     }),
     route({
       method: 'PATCH',
@@ -277,11 +280,11 @@ export const createApi = (dependencies: ApiDependencies): Api => {
       request: { path: orderPath, body: statusChangeSchema },
       response: { status: 200, description: 'the order after the change', schema: orderSchema },
       handle: async ({ params: { orderId }, body: change }) => {
-        const current = await store.getOrderById(orderId);
+        const current = await store.orders.getById(orderId);
         if (!current) throw new ResourceNotFoundError('order', orderId);
         // Without expectedRev the change applies to the revision just read, so a concurrent
         // change between the read and the write still answers 409 rather than being lost.
-        const order = await store.updateOrderStatus({
+        const order = await store.orders.updateStatus({
           userId: current.userId,
           orderId,
           to: change.to,
@@ -297,7 +300,7 @@ export const createApi = (dependencies: ApiDependencies): Api => {
       request: { path: productPath, body: productViewBodySchema },
       response: { status: 201, description: 'the view as stored', schema: productViewSchema },
       handle: async ({ params: { productId }, body }) =>
-        ok(await store.recordProductView({ ...body, productId }), 201),
+        ok(await store.productViews.record({ ...body, productId }), 201),
     }),
     route({
       method: 'GET',

@@ -149,7 +149,7 @@ export class Workload {
         const deleted = this.#pick(this.#users, (user) => !user.live);
         // Re-creating a deleted user checks that revisions rise across delete and re-create.
         const userId = deleted && random.chance(0.3) ? deleted[0] : this.#id('u');
-        const user = await store.createUser({
+        const user = await store.users.create({
           userId,
           email: `${this.#id('mail')}@example.com`,
           name: `${random.pick(names)} ${random.pick(names)}`,
@@ -161,7 +161,7 @@ export class Workload {
         const target = this.#pick(this.#users, (user) => user.live);
         if (!target) return this.#apply(OperationKind.createUser);
         const [userId, model] = target;
-        const user = await store.updateUser({
+        const user = await store.users.update({
           userId,
           expectedRev: model.rev,
           name: `${random.pick(names)} ${random.pick(names)}`,
@@ -173,7 +173,7 @@ export class Workload {
       case OperationKind.deleteUser: {
         const target = this.#pick(this.#users, (user) => user.live);
         if (!target) return this.#apply(OperationKind.createUser);
-        await store.deleteUser(target[0], target[1].rev);
+        await store.users.delete(target[0], target[1].rev);
         target[1].live = false;
         return kind;
       }
@@ -195,7 +195,7 @@ export class Workload {
           [pool[index], pool[other]] = [pool[other]!, pool[index]!];
         }
         const chosen = pool.slice(0, lines);
-        const { order } = await store.createOrder({
+        const { order } = await store.orders.create({
           userId: owner[0],
           orderId,
           items: chosen.map((productId) => ({
@@ -220,7 +220,7 @@ export class Workload {
         );
         if (!target) return this.#apply(OperationKind.createOrder);
         const [orderId, model] = target;
-        const order = await store.updateOrderStatus({
+        const order = await store.orders.updateStatus({
           userId: model.userId,
           orderId,
           expectedRev: model.rev,
@@ -236,7 +236,7 @@ export class Workload {
         const [orderId, model] = target;
         const to = random.pick(statuses.filter((status) => !canTransition(model.status, status)));
         try {
-          const order = await store.updateOrderStatus({
+          const order = await store.orders.updateStatus({
             userId: model.userId,
             orderId,
             expectedRev: model.rev,
@@ -261,14 +261,14 @@ export class Workload {
         const target = this.#pick(this.#orders, (order) => order.live);
         if (!target) return this.#apply(OperationKind.createOrder);
         const [orderId, model] = target;
-        await store.deleteOrder({ userId: model.userId, orderId, expectedRev: model.rev });
+        await store.orders.delete({ userId: model.userId, orderId, expectedRev: model.rev });
         model.live = false;
         return kind;
       }
       case OperationKind.viewProduct: {
         const expires = random.chance(0.5);
         const user = this.#pick(this.#users, (model) => model.live);
-        const view = await (expires ? this.#targets.shortLivedViews : store).recordProductView({
+        const view = await (expires ? this.#targets.shortLivedViews : store).productViews.record({
           productId: random.pick(products),
           viewId: this.#id('v'),
           ...(user ? { userId: user[0] } : {}),
@@ -286,7 +286,7 @@ export class Workload {
       }
       case OperationKind.createSession: {
         const user = this.#pick(this.#users, (model) => model.live);
-        const session = await store.createSession({
+        const session = await store.sessions.create({
           sessionId: this.#id('s'),
           userId: user?.[0] ?? 'anonymous',
           ttlSeconds: this.#targets.ttlSeconds,
@@ -312,7 +312,7 @@ export class Workload {
         );
         if (!target) return this.#apply(OperationKind.createSession);
         // False means TTL removed it first: then it expired, and the archive must hold it.
-        if (await store.revokeSession(target[0])) target[1].deletedByUser = true;
+        if (await store.sessions.revoke(target[0])) target[1].deletedByUser = true;
         this.#sessions.delete(target[0]);
         return kind;
       }

@@ -80,8 +80,8 @@ let next = 0;
 const placeOrderOfDeletedUser = async () => {
   const userId = `u${Date.now().toString(36)}${next++}`;
   const orderId = `o${Date.now().toString(36)}${next++}`;
-  const user = await store.createUser({ userId, email: `${userId}@example.com`, name: 'Ada' });
-  const { order } = await store.createOrder({
+  const user = await store.users.create({ userId, email: `${userId}@example.com`, name: 'Ada' });
+  const { order } = await store.orders.create({
     userId,
     orderId,
     items: [
@@ -90,7 +90,7 @@ const placeOrderOfDeletedUser = async () => {
   });
   await runner.waitForIdle();
   // The user's REMOVE is applied in a batch of its own, before the order changes again.
-  await store.deleteUser(userId, user.rev);
+  await store.users.delete(userId, user.rev);
   await runner.waitForIdle();
   return { userId, order };
 };
@@ -104,7 +104,7 @@ describe('search sync after the customer was deleted in an earlier batch', () =>
     // Prepare
     const { userId, order } = await placeOrderOfDeletedUser();
     // Act
-    await store.updateOrderStatus({
+    await store.orders.updateStatus({
       userId,
       orderId: order.orderId,
       expectedRev: order.rev,
@@ -126,7 +126,7 @@ describe('search sync after the customer was deleted in an earlier batch', () =>
     // Prepare
     const { userId, order } = await placeOrderOfDeletedUser();
     // Act
-    await store.deleteOrder({ userId, orderId: order.orderId, expectedRev: order.rev });
+    await store.orders.delete({ userId, orderId: order.orderId, expectedRev: order.rev });
     await runner.waitForIdle();
     // Assess
     const result = await checkSearch(
@@ -150,9 +150,9 @@ describe('an order id placed again by another customer', () => {
     const newOwner = `n${stamp}`;
     const firstOwner = `f${stamp}`;
     const orderId = `r${stamp}`;
-    await store.createUser({ userId: newOwner, email: `${newOwner}@example.com`, name: 'Grace' });
+    await store.users.create({ userId: newOwner, email: `${newOwner}@example.com`, name: 'Grace' });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const first = await store.createUser({
+    const first = await store.users.create({
       userId: firstOwner,
       email: `${firstOwner}@example.com`,
       name: 'Ada',
@@ -163,11 +163,11 @@ describe('an order id placed again by another customer', () => {
       quantity: 1,
       unitPrice: { amount: 100, currency: 'EUR' },
     };
-    const { order } = await store.createOrder({ userId: firstOwner, orderId, items: [line] });
-    await store.deleteOrder({ userId: firstOwner, orderId, expectedRev: order.rev });
-    await store.createOrder({ userId: newOwner, orderId, items: [line] });
+    const { order } = await store.orders.create({ userId: firstOwner, orderId, items: [line] });
+    await store.orders.delete({ userId: firstOwner, orderId, expectedRev: order.rev });
+    await store.orders.create({ userId: newOwner, orderId, items: [line] });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await store.updateUser({ userId: firstOwner, expectedRev: first.rev, name: 'Ada King' });
+    await store.users.update({ userId: firstOwner, expectedRev: first.rev, name: 'Ada King' });
     await runner.waitForIdle();
     const remove = delivered.find(
       (record) =>
@@ -197,8 +197,8 @@ describe('a profile update that changes nothing orders copy', () => {
     // Prepare
     const userId = `s${Date.now().toString(36)}${next++}`;
     const orderId = `o${userId}`;
-    const user = await store.createUser({ userId, email: `${userId}@example.com`, name: 'Ada' });
-    await store.createOrder({
+    const user = await store.users.create({ userId, email: `${userId}@example.com`, name: 'Ada' });
+    await store.orders.create({
       userId,
       orderId,
       items: [
@@ -212,7 +212,7 @@ describe('a profile update that changes nothing orders copy', () => {
     });
     await runner.waitForIdle();
     // Act
-    await store.updateUser({ userId, expectedRev: user.rev, name: 'Ada' });
+    await store.users.update({ userId, expectedRev: user.rev, name: 'Ada' });
     await runner.waitForIdle();
     // Assess
     const result = await checkSearch(
@@ -227,8 +227,8 @@ describe('a profile update that changes nothing orders copy', () => {
     // Prepare: a document that kept the old name although the profile's rev moved on.
     const userId = `t${Date.now().toString(36)}${next++}`;
     const orderId = `o${userId}`;
-    const user = await store.createUser({ userId, email: `${userId}@example.com`, name: 'Ada' });
-    await store.createOrder({
+    const user = await store.users.create({ userId, email: `${userId}@example.com`, name: 'Ada' });
+    await store.orders.create({
       userId,
       orderId,
       items: [
@@ -244,7 +244,7 @@ describe('a profile update that changes nothing orders copy', () => {
     const index = searchIndexNames(prefix).orders.write;
     const before = await search.get({ index, id: orderId });
     // Act: the rename lands in the table, and its fan-out is undone in the index.
-    await store.updateUser({ userId, expectedRev: user.rev, name: 'Ada King' });
+    await store.users.update({ userId, expectedRev: user.rev, name: 'Ada King' });
     await runner.waitForIdle();
     const source = (before.body as { _source: Record<string, unknown> })._source;
     await search.index({ index, id: orderId, body: source, refresh: true });

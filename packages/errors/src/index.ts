@@ -7,7 +7,7 @@
  * @example
  * type StoreErrorCode = 'store.notFound' | 'store.validation';
  * class StoreError extends PipelineError<StoreErrorCode> {}
- * try { await store.getUser('u1'); } catch (error) {
+ * try { await store.users.delete('u1'); } catch (error) {
  *   if (isPipelineError(error, 'store') && error.code === 'store.notFound') return undefined;
  *   throw error;
  * }

@@ -102,7 +102,7 @@ describe('backfill', () => {
     const customers = [];
     for (let n = 0; n < 20; n++) {
       const userId = `bf${n}${Date.now().toString(36)}`;
-      const user = await store.createUser({
+      const user = await store.users.create({
         userId,
         email: `${userId}@example.com`,
         name: `Customer ${n}`,
@@ -111,7 +111,7 @@ describe('backfill', () => {
       for (const k of [0, 1]) {
         orders.push(
           (
-            await store.createOrder({
+            await store.orders.create({
               userId,
               orderId: `${userId}o${k}`,
               items: [line(`p${k}`, 100 + n)],
@@ -128,21 +128,22 @@ describe('backfill', () => {
       for (const [n, { user, orders }] of customers.entries()) {
         const [first, second] = orders;
         if (n % 4 === 0)
-          await store.updateUser({
+          await store.users.update({
             userId: user.userId,
             expectedRev: user.rev,
             name: `Renamed ${n}`,
           });
         if (n % 4 === 1)
-          await store.updateOrderStatus({
+          await store.orders.updateStatus({
             userId: user.userId,
             orderId: first!.orderId,
             expectedRev: first!.rev,
             to: 'paid',
           });
-        if (n % 4 === 2) await store.deleteOrder({ userId: user.userId, orderId: second!.orderId });
+        if (n % 4 === 2)
+          await store.orders.delete({ userId: user.userId, orderId: second!.orderId });
         if (n % 4 === 3)
-          await store.createOrder({
+          await store.orders.create({
             userId: user.userId,
             orderId: `${user.userId}o9`,
             items: [line('p9', 9)],

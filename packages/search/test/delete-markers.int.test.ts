@@ -99,8 +99,8 @@ const createAndDeleteThroughSync = async (
   try {
     const userId = unique('u');
     const orderId = unique('o');
-    const user = await store.createUser({ userId, email: `${userId}@example.com`, name: 'Ada' });
-    await store.createOrder({
+    const user = await store.users.create({ userId, email: `${userId}@example.com`, name: 'Ada' });
+    await store.orders.create({
       userId,
       orderId,
       items: [
@@ -116,8 +116,8 @@ const createAndDeleteThroughSync = async (
     const userDoc = () => getDocument(target.client, target.names.users.read, userId);
     const liveOrder = await eventually(orderDoc);
     const liveUser = await eventually(userDoc);
-    await store.deleteOrder({ userId, orderId });
-    await store.deleteUser(userId, user.rev);
+    await store.orders.delete({ userId, orderId });
+    await store.users.delete(userId, user.rev);
     const orderMarker = await eventually(async () => markerOrUndefined(await orderDoc()));
     const userMarker = await eventually(async () => markerOrUndefined(await userDoc()));
     await runner.waitForIdle();

@@ -83,8 +83,8 @@ describe('an order whose customer is deleted and created again', () => {
     // Prepare: Ada orders, everything is indexed, then her profile is deleted and synced.
     const userId = `u${Date.now().toString(36)}`;
     const orderId = `o${Date.now().toString(36)}`;
-    const ada = await store.createUser({ userId, email: `${userId}@example.com`, name: 'Ada' });
-    await store.createOrder({
+    const ada = await store.users.create({ userId, email: `${userId}@example.com`, name: 'Ada' });
+    await store.orders.create({
       userId,
       orderId,
       items: [
@@ -104,13 +104,13 @@ describe('an order whose customer is deleted and created again', () => {
     const header = orderItems.find((item) => item.entityType === 'Order')!;
     const consumer = createSearchSyncConsumer(options);
     await consumer(streamEvent(...[oldProfile, ...orderItems].map((item) => insertRecord(item))));
-    await store.deleteUser(userId, ada.rev);
+    await store.users.delete(userId, ada.rev);
     await consumer(streamEvent(removeRecord(oldProfile)));
     // A late order record (a redelivery) reaches a lane that reads the table now, while the
     // profile is gone, and the index only after another lane has synced the re-created user.
     let grace: PlainItem | undefined;
     const pausing = pausingReader(search.client, async () => {
-      await store.createUser({ userId, email: `${userId}@hopper.example`, name: 'Grace' });
+      await store.users.create({ userId, email: `${userId}@hopper.example`, name: 'Grace' });
       grace = await profileOf(userId);
       await createSearchSyncConsumer(options)(streamEvent(insertRecord(grace)));
     });

@@ -230,8 +230,8 @@ describe('a template change', () => {
     // Prepare: a customer and an order in the table, which the rebuild reads back.
     const store = createStore({ tableName: table.tableName, client: table.client });
     const userId = `su${Date.now().toString(36)}`;
-    await store.createUser({ userId, email: `${userId}@example.com`, name: 'Grace' });
-    const { order } = await store.createOrder({
+    await store.users.create({ userId, email: `${userId}@example.com`, name: 'Grace' });
+    const { order } = await store.orders.create({
       userId,
       orderId: `${userId}o1`,
       items: [

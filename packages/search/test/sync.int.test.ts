@@ -68,8 +68,8 @@ const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${sequenc
 const placeOrder = async (name = 'Ada Lovelace') => {
   const userId = unique('u');
   const orderId = unique('o');
-  const user = await store.createUser({ userId, email: `${userId}@example.com`, name });
-  const { order } = await store.createOrder({
+  const user = await store.users.create({ userId, email: `${userId}@example.com`, name });
+  const { order } = await store.orders.create({
     userId,
     orderId,
     items: [
@@ -133,13 +133,13 @@ describe('sync-search through DynamoDB Local, the local runner and OpenSearch', 
   it('never regresses an order when an older batch is replayed after a newer one', async () => {
     // Prepare
     const { userId, orderId, order } = await placeOrder();
-    const paid = await store.updateOrderStatus({
+    const paid = await store.orders.updateStatus({
       userId,
       orderId,
       expectedRev: order.rev,
       to: 'paid',
     });
-    await store.updateOrderStatus({ userId, orderId, expectedRev: paid.rev, to: 'shipped' });
+    await store.orders.updateStatus({ userId, orderId, expectedRev: paid.rev, to: 'shipped' });
     const shipped = await eventually(async () => {
       const doc = await orderDoc(orderId);
       return doc?.source.status === 'shipped' ? doc : undefined;
@@ -158,7 +158,7 @@ describe('sync-search through DynamoDB Local, the local runner and OpenSearch', 
   it('refuses a late projection of an older state through the version alone', async () => {
     // Prepare
     const { userId, orderId, order } = await placeOrder();
-    await store.updateOrderStatus({ userId, orderId, expectedRev: order.rev, to: 'paid' });
+    await store.orders.updateStatus({ userId, orderId, expectedRev: order.rev, to: 'paid' });
     const paid = await eventually(async () => {
       const doc = await orderDoc(orderId);
       return doc?.source.status === 'paid' ? doc : undefined;
@@ -183,7 +183,7 @@ describe('sync-search through DynamoDB Local, the local runner and OpenSearch', 
     // Prepare
     const { userId, orderId } = await placeOrder();
     const live = await eventually(() => orderDoc(orderId));
-    await store.deleteOrder({ userId, orderId });
+    await store.orders.delete({ userId, orderId });
     const marker = await eventually(async () => {
       const doc = await orderDoc(orderId);
       return doc?.source.deleted === true ? doc : undefined;
@@ -217,16 +217,16 @@ describe('sync-search through DynamoDB Local, the local runner and OpenSearch', 
     // Prepare: the rename lifts the profile's rev above the order's, so only the deleted
     // user's marker, read back from the users index, says how high the user component is.
     const { userId, user, orderId, order } = await placeOrder('Ada Byron');
-    const renamed = await store.updateUser({ userId, expectedRev: user.rev, name: 'Ada King' });
+    const renamed = await store.users.update({ userId, expectedRev: user.rev, name: 'Ada King' });
     await runner!.waitForIdle();
-    await store.deleteUser(userId, renamed.rev);
+    await store.users.delete(userId, renamed.rev);
     await runner!.waitForIdle();
     const nameless = await eventually(async () => {
       const doc = await orderDoc(orderId);
       return doc && doc.source.customerName === undefined ? doc : undefined;
     });
     // Act
-    await store.updateOrderStatus({ userId, orderId, expectedRev: order.rev, to: 'paid' });
+    await store.orders.updateStatus({ userId, orderId, expectedRev: order.rev, to: 'paid' });
     await runner!.waitForIdle();
     // Assess
     const paid = await orderDoc(orderId);
@@ -239,7 +239,7 @@ describe('sync-search through DynamoDB Local, the local runner and OpenSearch', 
   it("updates every order of a renamed user, and the user's own document", async () => {
     // Prepare
     const { userId, user, orderId } = await placeOrder('Ada Byron');
-    const { order: second } = await store.createOrder({
+    const { order: second } = await store.orders.create({
       userId,
       orderId: unique('o'),
       items: [
@@ -253,7 +253,7 @@ describe('sync-search through DynamoDB Local, the local runner and OpenSearch', 
     });
     await eventually(() => orderDoc(second.orderId));
     // Act
-    await store.updateUser({
+    await store.users.update({
       userId,
       expectedRev: user.rev,
       name: 'Ada Lovelace',

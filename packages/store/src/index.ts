@@ -16,7 +16,20 @@ export {
   ValidationError,
   type ValidationIssue,
 } from './errors.js';
-export { createStore, type Store } from './store.js';
+export {
+  createStore,
+  type ItemStore,
+  type IterateInput,
+  type OrderStore,
+  type OrderWithItems,
+  type ProductStore,
+  type ProductViewStore,
+  type RecordViewInput,
+  type SessionStore,
+  type Store,
+  type StoreOptions,
+  type UserStore,
+} from './store.js';
 export {
   checkOrderLines,
   createOrderInputSchema,

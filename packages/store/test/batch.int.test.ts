@@ -5,15 +5,14 @@ import {
   type BatchWriteItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { keys } from '@pipeline/model';
-import { createMainTable, localDynamoDbClient, type TestTable } from '@pipeline/testing';
+import { localDynamoDbClient, type TestTable } from '@pipeline/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ItemTooLargeError, UnprocessedItemsError } from '../src/errors.js';
 import { createStore, type Store } from '../src/store.js';
+import { id, tableWithStore } from './support.js';
 
 let table: TestTable;
 let store: Store;
-let seq = 0;
-const id = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${seq++}`;
 
 const products = (count: number, prefix = id('bp')) =>
   Array.from({ length: count }, (_, index) => ({
@@ -71,16 +70,15 @@ const throttledClient = (faultyCalls: number) => {
 };
 
 beforeAll(async () => {
-  table = await createMainTable();
-  store = createStore({ tableName: table.tableName, client: table.client });
+  ({ table, store } = await tableWithStore());
 });
 
 describe('batch put and get', () => {
   it('writes and reads more items than one request holds, stamping audit attributes', async () => {
     const items = products(130);
 
-    await store.batchPutItems(items);
-    const read = await store.batchGetItems([...items, ...items.slice(0, 5)]);
+    await store.items.batchPut(items);
+    const read = await store.items.batchGet([...items, ...items.slice(0, 5)]);
 
     expect(read).toHaveLength(130);
     expect(
@@ -103,8 +101,8 @@ describe('batch put and get', () => {
     });
     const items = products(20);
 
-    await faulty.batchPutItems(items);
-    const read = await store.batchGetItems(items);
+    await faulty.items.batchPut(items);
+    const read = await store.items.batchGet(items);
 
     expect(read).toHaveLength(20);
     expect(calls.write).toBe(4);
@@ -114,7 +112,7 @@ describe('batch put and get', () => {
 
   it('retries unprocessed keys of a batch get until all are read', async () => {
     const items = products(30);
-    await store.batchPutItems(items);
+    await store.items.batchPut(items);
     const { client, calls } = throttledClient(2);
     const faulty = createStore({
       tableName: table.tableName,
@@ -122,7 +120,7 @@ describe('batch put and get', () => {
       retry: { sleep: async () => {} },
     });
 
-    const read = await faulty.batchGetItems(items);
+    const read = await faulty.items.batchGet(items);
 
     expect(read.map((item) => item.productId).sort()).toEqual(
       items.map((item) => item.productId).sort(),
@@ -140,18 +138,18 @@ describe('batch put and get', () => {
     });
     const items = products(3);
 
-    const write = faulty.batchPutItems(items);
+    const write = faulty.items.batchPut(items);
     await expect(write).rejects.toBeInstanceOf(UnprocessedItemsError);
     await expect(write).rejects.toMatchObject({
       code: 'store.unprocessedItems',
       unprocessedCount: 3,
       attempts: 4,
     });
-    const read = faulty.batchGetItems(items);
+    const read = faulty.items.batchGet(items);
     await expect(read).rejects.toMatchObject({ operation: 'BatchGetItem', unprocessedCount: 3 });
 
     expect(calls.write).toBe(4);
-    expect(await store.batchGetItems(items)).toEqual([]);
+    expect(await store.items.batchGet(items)).toEqual([]);
     client.destroy();
   });
 
@@ -159,10 +157,10 @@ describe('batch put and get', () => {
     const items = products(3);
     const oversized = [...items, { ...products(1)[0]!, padding: 'x'.repeat(400 * 1024) }];
 
-    const write = store.batchPutItems(oversized);
+    const write = store.items.batchPut(oversized);
 
     await expect(write).rejects.toBeInstanceOf(ItemTooLargeError);
     await expect(write).rejects.toMatchObject({ code: 'store.itemTooLarge', limitBytes: 409_600 });
-    expect(await store.batchGetItems(items)).toEqual([]);
+    expect(await store.items.batchGet(items)).toEqual([]);
   });
 });

@@ -1,4 +1,3 @@
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import {
   buildCreateSessionParams,
@@ -14,13 +13,9 @@ import {
 import { encodeCursor } from '../src/cursor.js';
 import { InvalidCursorError, ValidationError } from '../src/errors.js';
 import { toAttributes } from '../src/items.js';
+import { at, consistentGet, indexQuery, now, plain, rev } from './support.js';
 
-const now = new Date('2024-05-01T10:00:00.000Z');
-const at = now.toISOString();
-const rev = now.getTime() * 1000;
 const seconds = now.getTime() / 1000;
-const plain = (attributes: object | undefined) =>
-  unmarshall((attributes ?? {}) as Parameters<typeof unmarshall>[0]);
 const pen = {
   productId: 'p1',
   name: 'Pen',
@@ -76,11 +71,7 @@ describe('buildPutProductParams', () => {
 
 describe('product reads', () => {
   it('reads a product strongly consistent', () => {
-    expect(buildGetProductParams('t', 'p1')).toEqual({
-      TableName: 't',
-      Key: { PK: { S: 'PRODUCT#p1' }, SK: { S: 'METADATA' } },
-      ConsistentRead: true,
-    });
+    expect(buildGetProductParams('t', 'p1')).toEqual(consistentGet('PRODUCT#p1', 'METADATA'));
   });
 
   it('queries GSI1 for a category in product order', () => {
@@ -93,11 +84,7 @@ describe('product reads', () => {
     const cursor = encodeCursor(toAttributes(startKey))!;
 
     expect(buildListProductsByCategoryParams('t', { category: 'office', cursor })).toEqual({
-      TableName: 't',
-      IndexName: 'GSI1',
-      KeyConditionExpression: '#gsi1pk = :gsi1pk',
-      ExpressionAttributeNames: { '#gsi1pk': 'GSI1PK' },
-      ExpressionAttributeValues: { ':gsi1pk': { S: 'CAT#office' } },
+      ...indexQuery('GSI1', 'CAT#office'),
       Limit: 25,
       ExclusiveStartKey: toAttributes(startKey),
     });
@@ -130,11 +117,7 @@ describe('sessions', () => {
   });
 
   it('reads strongly consistent and revokes returning the old item', () => {
-    expect(buildGetSessionParams('t', 's1')).toEqual({
-      TableName: 't',
-      Key: { PK: { S: 'SESSION#s1' }, SK: { S: 'METADATA' } },
-      ConsistentRead: true,
-    });
+    expect(buildGetSessionParams('t', 's1')).toEqual(consistentGet('SESSION#s1', 'METADATA'));
     expect(buildRevokeSessionParams('t', 's1')).toEqual({
       TableName: 't',
       Key: { PK: { S: 'SESSION#s1' }, SK: { S: 'METADATA' } },

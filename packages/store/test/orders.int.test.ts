@@ -1,6 +1,5 @@
-import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { keys, type Order } from '@pipeline/model';
-import { createMainTable, type TestTable } from '@pipeline/testing';
+import type { TestTable } from '@pipeline/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AlreadyExistsError,
@@ -10,60 +9,35 @@ import {
   StaleRevisionError,
   ValidationError,
 } from '../src/errors.js';
-import { toAttributes } from '../src/items.js';
-import { createStore, type Store } from '../src/store.js';
+import type { Store } from '../src/store.js';
+import { id, line, manualClock, partitionSize, rawItem, tableWithStore } from './support.js';
 
 let table: TestTable;
 let store: Store;
-let seq = 0;
-const id = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${seq++}`;
-
-/** A clock the tests move by hand, starting now. */
-let clockMs = Date.now();
-const tick = (ms = 1) => {
-  clockMs += ms;
-};
-
-const line = (productId: string, quantity: number, amount: number, currency = 'EUR') => ({
-  productId,
-  name: `Product ${productId}`,
-  quantity,
-  unitPrice: { amount, currency },
-});
-
-const partitionSize = async (pk: string) =>
-  (
-    await table.client.send(
-      new QueryCommand({
-        TableName: table.tableName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': 'PK' },
-        ExpressionAttributeValues: toAttributes({ ':pk': pk }),
-        ConsistentRead: true,
-      }),
-    )
-  ).Count;
+const { now, tick } = manualClock();
 
 const newUser = async () => {
   const userId = id('u');
-  await store.createUser({ userId, email: `${userId}@example.com`, name: 'Buyer' });
+  await store.users.create({ userId, email: `${userId}@example.com`, name: 'Buyer' });
   return userId;
 };
 
 const newOrder = async (userId: string, orderId = id('o')) => {
   tick();
   return (
-    await store.createOrder({ userId, orderId, items: [line('p1', 2, 150), line('p2', 1, 999)] })
+    await store.orders.create({ userId, orderId, items: [line('p1', 2, 150), line('p2', 1, 999)] })
   ).order;
 };
 
+/** Which order a change applies to, at the revision the caller read. */
+const orderAt = (order: Order, expectedRev = order.rev) => ({
+  userId: order.userId,
+  orderId: order.orderId,
+  expectedRev,
+});
+
 beforeAll(async () => {
-  table = await createMainTable();
-  store = createStore({
-    tableName: table.tableName,
-    client: table.client,
-    now: () => new Date(clockMs),
-  });
+  ({ table, store } = await tableWithStore({ now }));
 });
 
 describe('placing orders', () => {
@@ -71,7 +45,7 @@ describe('placing orders', () => {
     const userId = await newUser();
     const orderId = id('o');
 
-    const { order, items } = await store.createOrder({
+    const { order, items } = await store.orders.create({
       userId,
       orderId,
       items: [line('p1', 2, 150), line('p2', 1, 999)],
@@ -84,32 +58,32 @@ describe('placing orders', () => {
       itemCount: 2,
       flagged: false,
     });
-    expect(await store.getOrder(userId, orderId)).toEqual(order);
-    expect(await store.getOrderById(orderId)).toEqual(order);
+    expect(await store.orders.get(userId, orderId)).toEqual(order);
+    expect(await store.orders.getById(orderId)).toEqual(order);
     expect(
-      (await store.listOrderItems(orderId)).sort((a, b) => a.productId.localeCompare(b.productId)),
+      (await store.orders.listItems(orderId)).sort((a, b) =>
+        a.productId.localeCompare(b.productId),
+      ),
     ).toEqual(items);
-    const ref = await table.client.send(
-      new GetItemCommand({ TableName: table.tableName, Key: toAttributes(keys.orderRef(orderId)) }),
-    );
-    expect(ref.Item?.entityType?.S).toBe('OrderRef');
-    expect(ref.Item?.rev?.N).toBeDefined();
+    const ref = await rawItem(table, keys.orderRef(orderId));
+    expect(ref?.entityType?.S).toBe('OrderRef');
+    expect(ref?.rev?.N).toBeDefined();
   });
 
   it('does not show an order to another user', async () => {
     const order = await newOrder(await newUser());
 
-    expect(await store.getOrder(await newUser(), order.orderId)).toBeUndefined();
+    expect(await store.orders.get(await newUser(), order.orderId)).toBeUndefined();
   });
 
   it('refuses an order for a missing user and writes nothing', async () => {
     const orderId = id('o');
 
     await expect(
-      store.createOrder({ userId: id('ghost'), orderId, items: [line('p1', 1, 1)] }),
+      store.orders.create({ userId: id('ghost'), orderId, items: [line('p1', 1, 1)] }),
     ).rejects.toBeInstanceOf(NotFoundError);
 
-    expect(await partitionSize(keys.orderRef(orderId).PK)).toBe(0);
+    expect(await partitionSize(table, keys.orderRef(orderId).PK)).toBe(0);
   });
 
   it('refuses a second order with the same id', async () => {
@@ -119,14 +93,14 @@ describe('placing orders', () => {
     tick(5);
     await expect(newOrder(userId, order.orderId)).rejects.toBeInstanceOf(AlreadyExistsError);
 
-    expect(await partitionSize(keys.user(userId).PK)).toBe(2);
+    expect(await partitionSize(table, keys.user(userId).PK)).toBe(2);
   });
 
   it('refuses lines in mixed currencies and writes nothing', async () => {
     const userId = await newUser();
     const orderId = id('o');
 
-    const attempt = store.createOrder({
+    const attempt = store.orders.create({
       userId,
       orderId,
       items: [line('p1', 1, 100, 'EUR'), line('p2', 1, 100, 'USD')],
@@ -136,7 +110,7 @@ describe('placing orders', () => {
       code: 'store.validation',
       field: 'items.1.unitPrice.currency',
     });
-    expect(await partitionSize(keys.orderRef(orderId).PK)).toBe(0);
+    expect(await partitionSize(table, keys.orderRef(orderId).PK)).toBe(0);
   });
 });
 
@@ -146,11 +120,11 @@ describe("a user's orders", () => {
     const placed: Order[] = [];
     for (let index = 0; index < 5; index++) placed.push(await newOrder(userId));
 
-    const first = await store.listOrdersByUser({ userId, limit: 2 });
-    const second = await store.listOrdersByUser({ userId, limit: 2, cursor: first.cursor });
-    const third = await store.listOrdersByUser({ userId, limit: 2, cursor: second.cursor });
+    const first = await store.orders.listByUser({ userId, limit: 2 });
+    const second = await store.orders.listByUser({ userId, limit: 2, cursor: first.cursor });
+    const third = await store.orders.listByUser({ userId, limit: 2, cursor: second.cursor });
     const all = [];
-    for await (const order of store.iterateOrdersByUser({ userId, limit: 2 })) all.push(order);
+    for await (const order of store.orders.iterateByUser({ userId, limit: 2 })) all.push(order);
 
     const newestFirst = placed.map((order) => order.orderId).reverse();
     expect([...first.items, ...second.items, ...third.items].map((order) => order.orderId)).toEqual(
@@ -168,13 +142,13 @@ describe("a user's orders", () => {
       placed.push(await newOrder(userId));
     }
 
-    const page = await store.listOrdersByUser({
+    const page = await store.orders.listByUser({
       userId,
       from: placed[1]!.createdAt,
       to: placed[3]!.createdAt,
     });
-    const fromOnly = await store.listOrdersByUser({ userId, from: placed[3]!.createdAt });
-    const toOnly = await store.listOrdersByUser({ userId, to: placed[1]!.createdAt });
+    const fromOnly = await store.orders.listByUser({ userId, from: placed[3]!.createdAt });
+    const toOnly = await store.orders.listByUser({ userId, to: placed[1]!.createdAt });
 
     expect(page.items.map((order) => order.orderId)).toEqual(
       [placed[3], placed[2], placed[1]].map((order) => order!.orderId),
@@ -187,10 +161,10 @@ describe("a user's orders", () => {
     const userId = await newUser();
     await newOrder(userId);
     await newOrder(userId);
-    const { cursor } = await store.listOrdersByUser({ userId, limit: 1 });
+    const { cursor } = await store.orders.listByUser({ userId, limit: 1 });
 
     await expect(
-      store.listOrdersByUser({ userId: await newUser(), cursor }),
+      store.orders.listByUser({ userId: await newUser(), cursor }),
     ).rejects.toBeInstanceOf(InvalidCursorError);
   });
 });
@@ -200,20 +174,15 @@ describe('order status', () => {
     const order = await newOrder(await newUser());
 
     tick();
-    const paid = await store.updateOrderStatus({
-      userId: order.userId,
-      orderId: order.orderId,
-      expectedRev: order.rev,
-      to: 'paid',
-    });
+    const paid = await store.orders.updateStatus({ ...orderAt(order), to: 'paid' });
 
     expect(paid.status).toBe('paid');
     expect(paid.rev).toBeGreaterThan(order.rev);
     const paidIds = [];
-    for await (const each of store.iterateOrdersByStatus({ status: 'paid' }))
+    for await (const each of store.orders.iterateByStatus({ status: 'paid' }))
       paidIds.push(each.orderId);
     const pendingIds = [];
-    for await (const each of store.iterateOrdersByStatus({ status: 'pending' }))
+    for await (const each of store.orders.iterateByStatus({ status: 'pending' }))
       pendingIds.push(each.orderId);
     expect(paidIds).toContain(order.orderId);
     expect(pendingIds).not.toContain(order.orderId);
@@ -226,7 +195,7 @@ describe('order status', () => {
     const newer = await newOrder(b);
 
     const ids = [];
-    for await (const each of store.iterateOrdersByStatus({ status: 'pending', limit: 3 }))
+    for await (const each of store.orders.iterateByStatus({ status: 'pending', limit: 3 }))
       ids.push(each.orderId);
 
     expect(ids.indexOf(newer.orderId)).toBeLessThan(ids.indexOf(older.orderId));
@@ -236,12 +205,7 @@ describe('order status', () => {
   it('refuses a forbidden transition and changes nothing', async () => {
     const order = await newOrder(await newUser());
 
-    const attempt = store.updateOrderStatus({
-      userId: order.userId,
-      orderId: order.orderId,
-      expectedRev: order.rev,
-      to: 'delivered',
-    });
+    const attempt = store.orders.updateStatus({ ...orderAt(order), to: 'delivered' });
 
     await expect(attempt).rejects.toBeInstanceOf(InvalidTransitionError);
     await expect(attempt).rejects.toMatchObject({
@@ -249,46 +213,31 @@ describe('order status', () => {
       from: 'pending',
       to: 'delivered',
     });
-    expect(await store.getOrderById(order.orderId)).toEqual(order);
+    expect(await store.orders.getById(order.orderId)).toEqual(order);
   });
 
   it('refuses a change at a stale revision and changes nothing', async () => {
     const order = await newOrder(await newUser());
     tick();
-    const paid = await store.updateOrderStatus({
-      userId: order.userId,
-      orderId: order.orderId,
-      expectedRev: order.rev,
-      to: 'paid',
-    });
+    const paid = await store.orders.updateStatus({ ...orderAt(order), to: 'paid' });
 
-    const attempt = store.updateOrderStatus({
-      userId: order.userId,
-      orderId: order.orderId,
-      expectedRev: order.rev,
-      to: 'cancelled',
-    });
+    const attempt = store.orders.updateStatus({ ...orderAt(order), to: 'cancelled' });
 
     await expect(attempt).rejects.toBeInstanceOf(StaleRevisionError);
-    expect(await store.getOrderById(order.orderId)).toEqual(paid);
+    expect(await store.orders.getById(order.orderId)).toEqual(paid);
   });
 
   it('refuses an unknown status', async () => {
     const order = await newOrder(await newUser());
 
-    const attempt = store.updateOrderStatus({
-      userId: order.userId,
-      orderId: order.orderId,
-      expectedRev: order.rev,
-      to: 'lost' as 'paid',
-    });
+    const attempt = store.orders.updateStatus({ ...orderAt(order), to: 'lost' as 'paid' });
 
     await expect(attempt).rejects.toBeInstanceOf(ValidationError);
   });
 
   it('refuses a change to a missing order', async () => {
     await expect(
-      store.updateOrderStatus({ userId: 'u', orderId: id('ghost'), expectedRev: 1, to: 'paid' }),
+      store.orders.updateStatus({ userId: 'u', orderId: id('ghost'), expectedRev: 1, to: 'paid' }),
     ).rejects.toBeInstanceOf(NotFoundError);
   });
 });
@@ -298,34 +247,21 @@ describe('flagged orders', () => {
     const order = await newOrder(await newUser());
 
     tick();
-    const flagged = await store.flagOrder({
-      userId: order.userId,
-      orderId: order.orderId,
-      expectedRev: order.rev,
-    });
+    const flagged = await store.orders.flag(orderAt(order));
     const whileFlagged = [];
-    for await (const each of store.iterateFlaggedOrders()) whileFlagged.push(each.orderId);
+    for await (const each of store.orders.iterateFlagged()) whileFlagged.push(each.orderId);
     tick();
-    const unflagged = await store.unflagOrder({
-      userId: order.userId,
-      orderId: order.orderId,
-      expectedRev: flagged.rev,
-    });
+    const unflagged = await store.orders.unflag(orderAt(order, flagged.rev));
     const afterwards = [];
-    for await (const each of store.iterateFlaggedOrders()) afterwards.push(each.orderId);
+    for await (const each of store.orders.iterateFlagged()) afterwards.push(each.orderId);
 
     expect(flagged.flagged).toBe(true);
     expect(unflagged.flagged).toBe(false);
     expect(whileFlagged).toContain(order.orderId);
     expect(afterwards).not.toContain(order.orderId);
-    const raw = await table.client.send(
-      new GetItemCommand({
-        TableName: table.tableName,
-        Key: toAttributes(keys.order(order.userId, order.createdAt, order.orderId)),
-      }),
-    );
-    expect(raw.Item?.GSI2PK).toBeUndefined();
-    expect(raw.Item?.GSI2SK).toBeUndefined();
+    const raw = await rawItem(table, keys.order(order.userId, order.createdAt, order.orderId));
+    expect(raw?.GSI2PK).toBeUndefined();
+    expect(raw?.GSI2SK).toBeUndefined();
   });
 
   it('pages flagged orders newest first', async () => {
@@ -333,12 +269,12 @@ describe('flagged orders', () => {
     const flaggedIds: string[] = [];
     for (let index = 0; index < 3; index++) {
       const order = await newOrder(userId);
-      await store.flagOrder({ userId, orderId: order.orderId, expectedRev: order.rev });
+      await store.orders.flag({ userId, orderId: order.orderId, expectedRev: order.rev });
       flaggedIds.push(order.orderId);
     }
 
-    const first = await store.listFlaggedOrders({ limit: 2 });
-    const rest = await store.listFlaggedOrders({ limit: 100, cursor: first.cursor });
+    const first = await store.orders.listFlagged({ limit: 2 });
+    const rest = await store.orders.listFlagged({ limit: 100, cursor: first.cursor });
 
     const ids = [...first.items, ...rest.items].map((order) => order.orderId);
     expect(ids.filter((orderId) => flaggedIds.includes(orderId))).toEqual(
@@ -351,28 +287,20 @@ describe('deleting orders', () => {
   it('deletes the order, its lines and its ref together', async () => {
     const order = await newOrder(await newUser());
 
-    await store.deleteOrder({
-      userId: order.userId,
-      orderId: order.orderId,
-      expectedRev: order.rev,
-    });
+    await store.orders.delete(orderAt(order));
 
-    expect(await store.getOrderById(order.orderId)).toBeUndefined();
-    expect(await partitionSize(keys.orderRef(order.orderId).PK)).toBe(0);
-    expect(await partitionSize(keys.user(order.userId).PK)).toBe(1);
+    expect(await store.orders.getById(order.orderId)).toBeUndefined();
+    expect(await partitionSize(table, keys.orderRef(order.orderId).PK)).toBe(0);
+    expect(await partitionSize(table, keys.user(order.userId).PK)).toBe(1);
   });
 
   it('refuses a delete at a stale revision', async () => {
     const order = await newOrder(await newUser());
 
-    const attempt = store.deleteOrder({
-      userId: order.userId,
-      orderId: order.orderId,
-      expectedRev: order.rev - 1,
-    });
+    const attempt = store.orders.delete(orderAt(order, order.rev - 1));
 
     await expect(attempt).rejects.toBeInstanceOf(StaleRevisionError);
-    expect(await store.getOrderById(order.orderId)).toEqual(order);
+    expect(await store.orders.getById(order.orderId)).toEqual(order);
   });
 });
 
@@ -383,7 +311,7 @@ describe('pagination beyond one response', () => {
       new Date(Date.UTC(2024, 0, 1) + index * 60_000).toISOString();
     const count = 400;
     const padding = 'x'.repeat(4000);
-    await store.batchPutItems(
+    await store.items.batchPut(
       Array.from({ length: count }, (_, index) => ({
         ...keys.order(userId, createdAt(index), `bulk-${index}`),
         ...keys.orderByStatus('delivered', createdAt(index), `bulk-${index}`),
@@ -399,9 +327,9 @@ describe('pagination beyond one response', () => {
       })),
     );
 
-    const firstPage = await store.listOrdersByUser({ userId, limit: 1000 });
+    const firstPage = await store.orders.listByUser({ userId, limit: 1000 });
     const seen: string[] = [];
-    for await (const order of store.iterateOrdersByUser({ userId, limit: 1000 }))
+    for await (const order of store.orders.iterateByUser({ userId, limit: 1000 }))
       seen.push(order.orderId);
 
     // 400 items of about 4 KB are 1.6 MB: DynamoDB stops the first page at 1 MB, before the limit.

@@ -1,9 +1,10 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { createMainTable, type TestTable } from '@pipeline/testing';
+import type { TestTable } from '@pipeline/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../src/errors.js';
-import { createStore, type Store } from '../src/store.js';
+import type { Store } from '../src/store.js';
+import { tableWithStore } from './support.js';
 
 let table: TestTable;
 let store: Store;
@@ -23,24 +24,23 @@ const line = (name: string) => ({
 });
 
 beforeAll(async () => {
-  table = await createMainTable();
-  store = createStore({ tableName: table.tableName, client: table.client });
+  ({ table, store } = await tableWithStore());
 });
 
 describe('the text policy and strict inputs through the store', () => {
   it('refuses control, bidi and lone-surrogate characters and unknown fields, writing nothing', async () => {
     const refusals = await Promise.allSettled([
-      store.createUser({ userId: 'u-nul', email: 'nul@example.com', name: 'Ada\u0000' }),
-      store.createUser({ userId: 'u-bel', email: 'bel@example.com', name: 'Ada\u0007' }),
-      store.createUser({ userId: 'u-rlo', email: 'rlo@example.com', name: 'Ada\u202Egpj.exe' }),
-      store.createUser({ userId: 'u-sur', email: 'sur@example.com', name: 'Ada\uD800' }),
-      store.createUser({
+      store.users.create({ userId: 'u-nul', email: 'nul@example.com', name: 'Ada\u0000' }),
+      store.users.create({ userId: 'u-bel', email: 'bel@example.com', name: 'Ada\u0007' }),
+      store.users.create({ userId: 'u-rlo', email: 'rlo@example.com', name: 'Ada\u202Egpj.exe' }),
+      store.users.create({ userId: 'u-sur', email: 'sur@example.com', name: 'Ada\uD800' }),
+      store.users.create({
         userId: 'u-admin',
         email: 'admin@example.com',
         name: 'Ada',
         isAdmin: true,
-      } as Parameters<Store['createUser']>[0]),
-      store.putProduct({
+      } as Parameters<Store['users']['create']>[0]),
+      store.products.put({
         productId: 'p-nl',
         name: 'Beans\n',
         category: 'coffee',
@@ -56,10 +56,10 @@ describe('the text policy and strict inputs through the store', () => {
   });
 
   it('refuses an order whose line name holds a control character, writing neither the order nor its lines', async () => {
-    await store.createUser({ userId: 'u-buyer', email: 'buyer@example.com', name: 'Buyer' });
+    await store.users.create({ userId: 'u-buyer', email: 'buyer@example.com', name: 'Buyer' });
     const before = await allItems();
 
-    const refused = store.createOrder({
+    const refused = store.orders.create({
       userId: 'u-buyer',
       orderId: 'o-bidi',
       items: [line('Mug'), { ...line('Cup\u2066'), productId: 'p2' }],
@@ -69,29 +69,29 @@ describe('the text policy and strict inputs through the store', () => {
       code: 'store.validation',
       issues: [{ path: 'items.1.name', message: expect.stringContaining('U+2066 at position 4') }],
     });
-    expect(await store.getOrderById('o-bidi')).toBeUndefined();
+    expect(await store.orders.getById('o-bidi')).toBeUndefined();
     expect(await allItems()).toEqual(before);
   });
 
   it('refuses a rename to a name with a control character and keeps the user as it was', async () => {
-    const user = await store.createUser({
+    const user = await store.users.create({
       userId: 'u-rename',
       email: 'rename@example.com',
       name: 'Ada',
     });
 
-    const refused = store.updateUser({
+    const refused = store.users.update({
       userId: 'u-rename',
       expectedRev: user.rev,
       name: 'Ada\u009B',
     });
 
     await expect(refused).rejects.toBeInstanceOf(ValidationError);
-    expect(await store.getUser('u-rename')).toEqual(user);
+    expect(await store.users.get('u-rename')).toEqual(user);
   });
 
   it('stores, and finds, a decomposed name in NFC', async () => {
-    const created = await store.createUser({
+    const created = await store.users.create({
       userId: 'u-nfc',
       email: 'nfc@example.com',
       name: ' Jose\u0301 ',

@@ -3,7 +3,7 @@ import { mulberry32, zipfSampler } from '@pipeline/chaos';
 import { localAwsClientConfig } from '@pipeline/local';
 import { type OrderStatus, orderStatusTransitions } from '@pipeline/model';
 import { EnvVar } from '@pipeline/pipeline';
-import { createStore, type Store } from '@pipeline/store';
+import { createStore, type SessionStore } from '@pipeline/store';
 import { parseCommandArgs, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { type RuntimeFile, readRuntimeFile } from '../runtime-file.js';
@@ -101,7 +101,7 @@ export interface DemoOptions {
   /** Base URL of the running HTTP API. */
   readonly apiUrl: string;
   /** Writes sessions directly, as no route creates them; without it the demo writes none. */
-  readonly store?: Pick<Store, 'createSession'>;
+  readonly store?: { readonly sessions: Pick<SessionStore, 'create'> };
   /** Writes per second. */
   readonly rate: number;
   /** Seconds to run; 0 runs until `signal` aborts. */
@@ -127,7 +127,7 @@ export interface DemoOptions {
 /** Where the demo sends its writes. */
 export interface DemoEndpoints {
   readonly apiUrl: string;
-  readonly store?: Pick<Store, 'createSession'>;
+  readonly store?: { readonly sessions: Pick<SessionStore, 'create'> };
 }
 
 /** How often the demo looks for a restarted stack while requests are refused. */
@@ -291,7 +291,7 @@ export const runDemo = async (options: DemoOptions): Promise<DemoTally> => {
     const { store } = endpoints;
     if (!store || !userId) return viewProduct();
     try {
-      await store.createSession({
+      await store.sessions.create({
         sessionId: `s-${runId}-${++sequence}`,
         userId,
         ttlSeconds: minTtl + Math.floor(random() * (maxTtl - minTtl + 1)),
