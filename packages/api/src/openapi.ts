@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorBodySchema } from './response-schemas.js';
 import type { Route } from './routes.js';
 

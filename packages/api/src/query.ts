@@ -5,7 +5,7 @@ import {
   searchOrdersInputSchema,
   searchUsersInputSchema,
 } from '@pipeline/search';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidParameterError, UnknownParametersError } from './errors.js';
 
 /** Inclusive bounds of a whole-number parameter. */

@@ -9,7 +9,7 @@ import {
   orderStatusSchema,
   timestampSchema,
 } from '@pipeline/model';
-import { z } from 'zod';
+import * as z from 'zod';
 
 // The bodies the routes answer with, for the OpenAPI document. The end-to-end test checks
 // every answer of the running pipeline against them, so they describe what is sent.

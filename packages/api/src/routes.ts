@@ -23,7 +23,7 @@ import {
   type UserStore,
   updateOrderStatusInputSchema,
 } from '@pipeline/store';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   MethodNotAllowedError,
   NotAvailableError,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EntityType, OrderStatus } from './entity-types.js';
 
 /** Ids are URL-safe and never contain the key separator `#`. */

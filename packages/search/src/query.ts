@@ -6,7 +6,7 @@ import {
   type OrderStatus,
   orderStatusSchema,
 } from '@pipeline/model';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OrderDocument } from './documents.js';
 import { InvalidSearchQueryError } from './errors.js';
 import { requestFailed, searchIndexNames } from './indices.js';

@@ -4,7 +4,7 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { keyOf } from './batch-get.js';
 import { UnprocessedItemsError, ValidationError } from './errors.js';
 import { toItem } from './items.js';

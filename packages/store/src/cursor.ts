@@ -1,6 +1,6 @@
 import type { AttributeValue, QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { type IndexName, mainTable } from '@pipeline/model';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidCursorError } from './errors.js';
 import { toAttributes } from './items.js';
 

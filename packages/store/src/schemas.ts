@@ -1,5 +1,5 @@
 import { auditedFields, EntityType, emailSchema, idSchema } from '@pipeline/model';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The item that reserves an email address for one user: `PK=EMAIL#<email>, SK=EMAIL`. */
 export const emailGuardSchema = z.object({

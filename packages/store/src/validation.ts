@@ -7,7 +7,7 @@ import {
   textSchema,
   timestampSchema,
 } from '@pipeline/model';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from './errors.js';
 
 const dotted = (path: readonly PropertyKey[]): string => path.map(String).join('.');
