@@ -14,7 +14,7 @@ import {
   openSearchClientConfig,
   requiredSetting,
 } from '@pipeline/pipeline';
-import { createSearchClient } from '@pipeline/search';
+import { createQuerySearchClient } from '@pipeline/search';
 import { createStore } from '@pipeline/store';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
@@ -25,7 +25,7 @@ const dynamodb = new DynamoDBClient(dynamoDbClientConfig(env));
 const serve = createApiGatewayHandler(
   createApi({
     store: createStore({ tableName: requiredSetting(env, EnvVar.tableName), client: dynamodb }),
-    search: createSearchClient(openSearchClientConfig(env)),
+    search: createQuerySearchClient(openSearchClientConfig(env)),
     aggregates: createAggregatesReader({
       tableName: requiredSetting(env, EnvVar.aggregatesTableName),
       client: dynamodb,

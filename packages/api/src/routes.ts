@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Client } from '@opensearch-project/opensearch';
 import type { AggregatesReader } from '@pipeline/aggregates';
 import type { ConsumerStats } from '@pipeline/local';
 import {
@@ -11,7 +10,7 @@ import {
   productViewSchema,
   userSchema,
 } from '@pipeline/model';
-import { searchOrders, searchUsers } from '@pipeline/search';
+import { type QuerySearchClient, searchOrders, searchUsers } from '@pipeline/search';
 import {
   checkOrderLines,
   createOrderInputSchema,
@@ -70,7 +69,7 @@ export interface ApiStore {
 export interface ApiDependencies {
   readonly store: ApiStore;
   /** The OpenSearch client the query library sends through. */
-  readonly search: Client;
+  readonly search: QuerySearchClient;
   /** Prefix of the search aliases. @default '' */
   readonly searchPrefix?: string;
   readonly aggregates: AggregatesReader;

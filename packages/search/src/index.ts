@@ -70,4 +70,9 @@ export {
   type SearchSetupHandlerOptions,
   type SearchSetupResult,
 } from './setup.js';
-export { createSyncSearchClient, type SyncSearchClient } from './sync-client.js';
+export {
+  createQuerySearchClient,
+  createSyncSearchClient,
+  type QuerySearchClient,
+  type SyncSearchClient,
+} from './sync-client.js';

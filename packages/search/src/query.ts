@@ -1,4 +1,3 @@
-import type { Client } from '@opensearch-project/opensearch';
 import {
   currencySchema,
   idSchema,
@@ -10,6 +9,7 @@ import * as z from 'zod';
 import type { OrderDocument } from './documents.js';
 import { InvalidSearchQueryError } from './errors.js';
 import { requestFailed, searchIndexNames } from './indices.js';
+import type { QuerySearchClient } from './sync-client.js';
 
 /** Sort orders of {@link searchOrders}. */
 export const OrderSort = {
@@ -465,7 +465,7 @@ const queryRefused = (error: unknown): InvalidSearchQueryError | undefined => {
  * const next = page.cursor ? await searchOrders(client, { text: 'ada', status: ['paid', 'shipped'], sort: 'newest', cursor: page.cursor }) : undefined;
  */
 export const searchOrders = async (
-  client: Client,
+  client: QuerySearchClient,
   input: SearchOrdersInput,
   options: SearchOptions = {},
 ): Promise<SearchOrdersResult> => {
@@ -485,7 +485,7 @@ export const searchOrders = async (
  * const { hits } = await searchUsers(client, { text: 'lovelace' });
  */
 export const searchUsers = async (
-  client: Client,
+  client: QuerySearchClient,
   rawInput: SearchUsersInput,
   options: SearchOptions = {},
 ): Promise<SearchUsersResult> => {

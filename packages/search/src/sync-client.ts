@@ -1,16 +1,17 @@
 /**
- * The OpenSearch client of the sync-search function: the library's own Transport,
- * connection pool, serializer and SigV4 signer, with only the two API methods the consumer
- * calls (`bulk`, and `get` for marker versions). The full `Client` builds every API
- * namespace in its constructor, about 200 KB of a bundle that sends two kinds of request.
- * Requests, retries, errors and signing are the library's, byte for byte: `bulk` and `get`
- * are its generated API functions, bound to a Transport built as its `Client` builds one.
- * It lives in a file of its own: esbuild keeps a CommonJS import of a file it keeps.
+ * The OpenSearch clients of the functions: the library's own Transport, connection pool,
+ * serializer and SigV4 signer, with only the API methods a function calls — `bulk`, and
+ * `get` for marker versions, in sync-search; `search` in the API. The full `Client` builds
+ * every API namespace in its constructor, about 200 KB of a bundle that sends one or two
+ * kinds of request. Requests, retries, errors and signing are the library's, byte for byte:
+ * the methods are its generated API functions, bound to a Transport built as its `Client`
+ * builds one. It lives in a file of its own: esbuild keeps a CommonJS import of a file it keeps.
  */
 import { EventEmitter } from 'node:events';
 import type { Client } from '@opensearch-project/opensearch';
 import bulkApi from '@opensearch-project/opensearch/api/_core/bulk.js';
 import getApi from '@opensearch-project/opensearch/api/_core/get.js';
+import searchApi from '@opensearch-project/opensearch/api/_core/search.js';
 import apiUtils from '@opensearch-project/opensearch/api/utils.js';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws';
 import Connection from '@opensearch-project/opensearch/lib/Connection.js';
@@ -23,6 +24,9 @@ import { type SearchClientOptions, transportSettings } from './client-options.js
 /** The part of the OpenSearch client the sync-search consumer calls. */
 export type SyncSearchClient = Pick<Client, 'bulk' | 'get'>;
 
+/** The part of the OpenSearch client the search queries call. */
+export type QuerySearchClient = Pick<Client, 'search'>;
+
 // The library's CommonJS modules, typed as what they export (their .d.ts files describe
 // ESM default exports that CommonJS does not have).
 type ApiFunction = (this: unknown, ...args: unknown[]) => unknown;
@@ -33,15 +37,11 @@ const { ConnectionPool } = pool as unknown as {
 const { ConfigurationError } = errors as unknown as { ConfigurationError: unknown };
 
 /**
- * Creates the sync-search client: signed with the library's AWS signer (credentials from
- * the default provider chain) when `sigv4` is set, plain otherwise; the same transport
- * settings as {@link createSearchClient}.
- *
- * @example
- * const client = createSyncSearchClient({ node: 'http://localhost:9200' });
- * await client.get({ index: 'users-write', id: 'u1' });
+ * A Transport as the library's `Client` builds one for these options, and the `this` its
+ * generated API functions read: the transport, and the error they throw for a missing
+ * parameter.
  */
-export const createSyncSearchClient = (options: SearchClientOptions): SyncSearchClient => {
+const apiContext = (options: SearchClientOptions) => {
   const signer = options.sigv4
     ? AwsSigv4Signer({ region: options.sigv4.region, service: options.sigv4.service })
     : undefined;
@@ -93,11 +93,33 @@ export const createSyncSearchClient = (options: SearchClientOptions): SyncSearch
     context: null,
     auth: null,
   });
-  // What the API functions read of `this`: the transport, and the error they throw for a
-  // missing parameter.
-  const api = { transport, [kConfigErr]: ConfigurationError };
+  return { transport, [kConfigErr]: ConfigurationError };
+};
+
+/**
+ * Creates the sync-search client: signed with the library's AWS signer (credentials from
+ * the default provider chain) when `sigv4` is set, plain otherwise; the same transport
+ * settings as {@link createSearchClient}.
+ *
+ * @example
+ * const client = createSyncSearchClient({ node: 'http://localhost:9200' });
+ * await client.get({ index: 'users-write', id: 'u1' });
+ */
+export const createSyncSearchClient = (options: SearchClientOptions): SyncSearchClient => {
+  const api = apiContext(options);
   return {
     bulk: (bulkApi as unknown as ApiFunction).bind(api) as SyncSearchClient['bulk'],
     get: (getApi as unknown as ApiFunction).bind(api) as SyncSearchClient['get'],
   };
 };
+
+/**
+ * Creates the client the search queries run on ({@link searchOrders}, {@link searchUsers}),
+ * signed and set up as {@link createSyncSearchClient}'s.
+ *
+ * @example
+ * const result = await searchOrders(createQuerySearchClient({ node }), { text: 'ada' });
+ */
+export const createQuerySearchClient = (options: SearchClientOptions): QuerySearchClient => ({
+  search: (searchApi as unknown as ApiFunction).bind(apiContext(options)) as Client['search'],
+});

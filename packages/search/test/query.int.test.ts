@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type DocumentWrite, orderMarker } from '../src/documents.js';
 import {
+  createQuerySearchClient,
   InvalidSearchQueryError,
   projectOrder,
   purgeDeletedMarkers,
@@ -165,6 +166,20 @@ describe('searchOrders against OpenSearch', () => {
       code: 'search.invalidQuery',
       issues: [{ path: 'query', message: expect.stringContaining('is not valid query syntax') }],
     });
+  });
+
+  it("answers the same through the API function's lean query client, refusals included", async () => {
+    // Prepare
+    const lean = createQuerySearchClient({ node: inject('opensearchUrl') });
+    const input = { text: 'ada', sort: 'total' } as const;
+    // Act
+    const viaLean = await searchOrders(lean, input, search);
+    const viaClient = await searchOrders(search.client, input, search);
+    const refused = searchOrders(lean, { query: 'ada AND (' }, search);
+    // Assess
+    expect(viaLean.hits.map((hit) => hit.orderId)).toEqual(['o1', 'o3']);
+    expect(viaLean).toEqual(viaClient);
+    await expect(refused).rejects.toBeInstanceOf(InvalidSearchQueryError);
   });
 
   it('purges only the markers older than the horizon', async () => {
