@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ApiError, MethodNotAllowedError } from './errors.js';
 import type { errorBodySchema } from './response-schemas.js';
 

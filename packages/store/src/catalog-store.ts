@@ -15,7 +15,7 @@ import {
   type Session,
   sessionSchema,
 } from '@pipeline/model';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   buildCreateSessionParams,
   buildGetProductParams,

@@ -10,7 +10,7 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { encodeCursor } from './cursor.js';
 import { NotFoundError, StaleRevisionError } from './errors.js';
 import { fromItem } from './items.js';

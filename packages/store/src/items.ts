@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { CorruptItemError, ItemTooLargeError } from './errors.js';
 import { itemSize, MAX_ITEM_BYTES } from './size.js';
 
