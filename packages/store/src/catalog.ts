@@ -7,7 +7,7 @@ import type {
 } from '@aws-sdk/client-dynamodb';
 import { EntityType, IndexName, idSchema, keys, type Session } from '@pipeline/model';
 import { buildIndexPageParams, decodeCursor } from './cursor.js';
-import { auditOfNew, toAttributes, toItem } from './items.js';
+import { auditOfNew, consistentGet, toAttributes, toItem } from './items.js';
 import { epochSeconds, nextRev } from './rev.js';
 import {
   type CreateSessionInput,
@@ -77,14 +77,8 @@ export const buildPutProductParams = (
  * @example
  * buildGetProductParams('orders', 'p1')
  */
-export const buildGetProductParams = (
-  tableName: string,
-  productId: string,
-): GetItemCommandInput => ({
-  TableName: tableName,
-  Key: toAttributes(keys.product(parseInput(idSchema, productId))),
-  ConsistentRead: true,
-});
+export const buildGetProductParams = (tableName: string, productId: string): GetItemCommandInput =>
+  consistentGet(tableName, keys.product(parseInput(idSchema, productId)));
 
 /**
  * Builds the GSI1 query for a page of the products in one category, by product id.
@@ -138,14 +132,8 @@ export const buildCreateSessionParams = (
  * @example
  * buildGetSessionParams('orders', 's1')
  */
-export const buildGetSessionParams = (
-  tableName: string,
-  sessionId: string,
-): GetItemCommandInput => ({
-  TableName: tableName,
-  Key: toAttributes(keys.session(parseInput(idSchema, sessionId))),
-  ConsistentRead: true,
-});
+export const buildGetSessionParams = (tableName: string, sessionId: string): GetItemCommandInput =>
+  consistentGet(tableName, keys.session(parseInput(idSchema, sessionId)));
 
 /**
  * Whether a session is still live at `now`. DynamoDB's TTL deletion can lag by up to 48

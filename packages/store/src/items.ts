@@ -1,4 +1,4 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, GetItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type * as z from 'zod';
 import { CorruptItemError, ItemTooLargeError } from './errors.js';
@@ -26,6 +26,18 @@ export const toItem = (value: Readonly<Record<string, unknown>>): AttributeMap =
 /** Marshalls a key or expression values; never large enough to need a size check. */
 export const toAttributes = (value: object): AttributeMap =>
   marshall(value as Record<string, unknown>, { removeUndefinedValues: true });
+
+/**
+ * A strongly consistent GetItem of one key: every read of the store's own items is, so a
+ * caller sees its own writes.
+ *
+ * @example
+ * consistentGet('orders', keys.user('u1'))
+ */
+export const consistentGet = (
+  tableName: string,
+  key: { readonly PK: string; readonly SK: string },
+): GetItemCommandInput => ({ TableName: tableName, Key: toAttributes(key), ConsistentRead: true });
 
 /**
  * Unmarshalls an item read from the table and checks it against its entity schema,

@@ -17,7 +17,7 @@ import {
 } from '@pipeline/model';
 import { buildIndexPageParams, decodeCursor } from './cursor.js';
 import { InvalidTransitionError } from './errors.js';
-import { type AttributeMap, auditOfNew, toAttributes, toItem } from './items.js';
+import { type AttributeMap, auditOfNew, consistentGet, toAttributes, toItem } from './items.js';
 import { nextRev } from './rev.js';
 import {
   type CreateOrderInput,
@@ -125,14 +125,8 @@ export const buildCreateOrderParams = (
  * @example
  * buildGetOrderRefParams('orders', 'o1')
  */
-export const buildGetOrderRefParams = (
-  tableName: string,
-  orderId: string,
-): GetItemCommandInput => ({
-  TableName: tableName,
-  Key: toAttributes(keys.orderRef(parseInput(idSchema, orderId))),
-  ConsistentRead: true,
-});
+export const buildGetOrderRefParams = (tableName: string, orderId: string): GetItemCommandInput =>
+  consistentGet(tableName, keys.orderRef(parseInput(idSchema, orderId)));
 
 /**
  * Builds the strongly consistent read of one order by its full key.
@@ -143,11 +137,7 @@ export const buildGetOrderRefParams = (
 export const buildGetOrderParams = (
   tableName: string,
   at: { readonly userId: string; readonly createdAt: string; readonly orderId: string },
-): GetItemCommandInput => ({
-  TableName: tableName,
-  Key: toAttributes(keys.order(at.userId, at.createdAt, at.orderId)),
-  ConsistentRead: true,
-});
+): GetItemCommandInput => consistentGet(tableName, keys.order(at.userId, at.createdAt, at.orderId));
 
 /**
  * Builds the query for an order's lines. An order has at most 97 lines, far below a page,

@@ -4,7 +4,7 @@ import type {
   TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { EntityType, emailSchema, IndexName, idSchema, keys, type User } from '@pipeline/model';
-import { auditOfNew, toAttributes, toItem } from './items.js';
+import { auditOfNew, consistentGet, toAttributes, toItem } from './items.js';
 import { nextRev } from './rev.js';
 import {
   type CreateUserInput,
@@ -74,11 +74,8 @@ export const buildCreateUserParams = (
  * @example
  * buildGetUserParams('orders', 'u1')
  */
-export const buildGetUserParams = (tableName: string, userId: string): GetItemCommandInput => ({
-  TableName: tableName,
-  Key: toAttributes(keys.user(parseInput(idSchema, userId))),
-  ConsistentRead: true,
-});
+export const buildGetUserParams = (tableName: string, userId: string): GetItemCommandInput =>
+  consistentGet(tableName, keys.user(parseInput(idSchema, userId)));
 
 /**
  * Builds the GSI1 query for the one user holding an email address.
