@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from '../nag.js';
+import { privateBucketProps } from './private-bucket.js';
 
 /** An object-level S3 action, as IAM names it. */
 export type S3ObjectAction = `s3:${string}`;
@@ -75,26 +76,14 @@ export class ArchiveBucket extends Construct {
     super(scope, id);
     this.prefix = props.prefix;
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
       // Server access logging delivers only to SSE-S3 buckets.
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      ...privateBucketProps(),
       lifecycleRules: [{ expiration: Duration.days(365) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
+      ...privateBucketProps(props.encryptionKey),
       versioned: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      ...(props.encryptionKey
-        ? {
-            encryption: s3.BucketEncryption.KMS,
-            encryptionKey: props.encryptionKey,
-            bucketKeyEnabled: true,
-          }
-        : { encryption: s3.BucketEncryption.S3_MANAGED }),
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'archive-bucket/',
       lifecycleRules: [

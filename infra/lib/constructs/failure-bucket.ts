@@ -3,6 +3,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { privateBucketProps } from './private-bucket.js';
 
 /**
  * How long a skipped batch stays replayable: well past the stream's 24 h retention, which
@@ -36,16 +37,7 @@ export class FailureBucket extends Construct {
   constructor(scope: Construct, id: string, props: FailureBucketProps) {
     super(scope, id);
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      ...(props.encryptionKey
-        ? {
-            encryption: s3.BucketEncryption.KMS,
-            encryptionKey: props.encryptionKey,
-            bucketKeyEnabled: true,
-          }
-        : { encryption: s3.BucketEncryption.S3_MANAGED }),
+      ...privateBucketProps(props.encryptionKey),
       serverAccessLogsBucket: props.accessLogs,
       serverAccessLogsPrefix: 'failure-bucket/',
       lifecycleRules: [
