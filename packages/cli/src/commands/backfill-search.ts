@@ -46,10 +46,6 @@ export const backfillSearchCommand: Command = {
       'resume-file': { type: 'string' },
       prefix: { type: 'string' },
     });
-    if (values.help) {
-      console.log(usage);
-      return 0;
-    }
     const segments = Number(values.segments ?? '4');
     const tableName = process.env[EnvVar.tableName];
     const search = searchEnvironment();

@@ -75,10 +75,6 @@ export const chaosCommand: Command = {
       'crash-restarts': { type: 'string' },
       json: { type: 'boolean' },
     });
-    if (values.help) {
-      console.log(usage);
-      return 0;
-    }
     const seed = integer(values.seed, 1, 0);
     const ops = integer(values.ops, 500, 1);
     const opsPerSecond = integer(values['ops-per-second'], 100, 1);

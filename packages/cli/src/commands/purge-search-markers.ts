@@ -33,10 +33,6 @@ export const purgeSearchMarkersCommand: Command = {
       'older-than-days': { type: 'string' },
       prefix: { type: 'string' },
     });
-    if (values.help) {
-      console.log(usage);
-      return 0;
-    }
     const days = Number(values['older-than-days'] ?? DEFAULT_MARKER_HORIZON_MS / DAY_MS);
     const search = searchEnvironment();
     if (!(Number.isFinite(days) && days >= 1) || typeof search === 'string') {

@@ -37,10 +37,6 @@ export const runAggregatesScan = async (
   scan: (options: MaintenanceOptions & { client: DynamoDBClient }) => Promise<() => number>,
 ): Promise<number> => {
   const { values } = parseCommandArgs(args, { segments: { type: 'string' } });
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
   const segments = parseSegments(values.segments);
   const environment = aggregatesEnvironment();
   if (segments === undefined || typeof environment === 'string') {

@@ -36,10 +36,6 @@ export const restoreArchiveCommand: Command = {
       'ttl-seconds': { type: 'string' },
       'dry-run': { type: 'boolean' },
     });
-    if (values.help) {
-      process.stdout.write(`${usage}\n`);
-      return 0;
-    }
     const s3 = archiveS3Client();
     const endpoint = process.env[EnvVar.dynamodbEndpoint];
     const dynamodb = new DynamoDBClient(endpoint ? localAwsClientConfig(endpoint) : {});
