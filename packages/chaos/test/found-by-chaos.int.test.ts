@@ -187,6 +187,22 @@ describe('an order id placed again by another customer', () => {
   });
 });
 
+/** A new customer named Ada with one order, both through the pipeline into search. */
+const customerWithOrder = async (idPrefix: string) => {
+  const userId = `${idPrefix}${Date.now().toString(36)}${next++}`;
+  const orderId = `o${userId}`;
+  const user = await store.users.create({ userId, email: `${userId}@example.com`, name: 'Ada' });
+  const line = {
+    productId: 'p1',
+    name: 'Engine',
+    quantity: 1,
+    unitPrice: { amount: 100, currency: 'EUR' },
+  };
+  await store.orders.create({ userId, orderId, items: [line] });
+  await runner.waitForIdle();
+  return { userId, orderId, user };
+};
+
 describe('a profile update that changes nothing orders copy', () => {
   // Was a bug in the chaos check (invariants.ts, checkSearch), seen with recreateForAnyone
   // as `search.stale = 2`: a rename drew the name the customer already had, so the consumer
@@ -195,22 +211,7 @@ describe('a profile update that changes nothing orders copy', () => {
   // stale although every field matched the table.
   it('counts the orders current, since their documents match the table', async () => {
     // Prepare
-    const userId = `s${Date.now().toString(36)}${next++}`;
-    const orderId = `o${userId}`;
-    const user = await store.users.create({ userId, email: `${userId}@example.com`, name: 'Ada' });
-    await store.orders.create({
-      userId,
-      orderId,
-      items: [
-        {
-          productId: 'p1',
-          name: 'Engine',
-          quantity: 1,
-          unitPrice: { amount: 100, currency: 'EUR' },
-        },
-      ],
-    });
-    await runner.waitForIdle();
+    const { userId, orderId, user } = await customerWithOrder('s');
     // Act
     await store.users.update({ userId, expectedRev: user.rev, name: 'Ada' });
     await runner.waitForIdle();
@@ -225,22 +226,7 @@ describe('a profile update that changes nothing orders copy', () => {
 
   it('still counts an order stale when it lacks its customer’s new name', async () => {
     // Prepare: a document that kept the old name although the profile's rev moved on.
-    const userId = `t${Date.now().toString(36)}${next++}`;
-    const orderId = `o${userId}`;
-    const user = await store.users.create({ userId, email: `${userId}@example.com`, name: 'Ada' });
-    await store.orders.create({
-      userId,
-      orderId,
-      items: [
-        {
-          productId: 'p1',
-          name: 'Engine',
-          quantity: 1,
-          unitPrice: { amount: 100, currency: 'EUR' },
-        },
-      ],
-    });
-    await runner.waitForIdle();
+    const { userId, orderId, user } = await customerWithOrder('t');
     const index = searchIndexNames(prefix).orders.write;
     const before = await search.get({ index, id: orderId });
     // Act: the rename lands in the table, and its fan-out is undone in the index.
