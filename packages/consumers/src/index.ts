@@ -36,16 +36,23 @@ export const pipeline: readonly ConsumerDefinition[] = validatePipeline(
   consumers.map((consumer) => consumer.definition),
 );
 
-/** Finds a consumer by name. */
-export const consumerNamed = (name: string): ConsumerDefinition => {
-  const consumer = pipeline.find((candidate) => candidate.name === name);
-  if (!consumer) {
-    throw new Error(
-      `no consumer named ${name}; the consumers are ${pipeline.map((c) => c.name).join(', ')}`,
-    );
+/** The one of `all` named `name`, or an error that lists the names there are. */
+const named = <T extends { readonly name: string }>(
+  all: readonly T[],
+  kind: 'consumer' | 'mapping',
+  name: string,
+): T => {
+  const found = all.find((candidate) => candidate.name === name);
+  if (!found) {
+    const names = all.map((candidate) => candidate.name).join(', ');
+    throw new Error(`no ${kind} named ${name}; the ${kind}s are ${names}`);
   }
-  return consumer;
+  return found;
 };
+
+/** Finds a consumer by name. */
+export const consumerNamed = (name: string): ConsumerDefinition =>
+  named(pipeline, 'consumer', name);
 
 /**
  * The event source mappings of the main table's stream, each a Lambda function that runs
@@ -60,28 +67,20 @@ export const consumerNamed = (name: string): ConsumerDefinition => {
 export const mappings: readonly MappingDefinition[] = validateMappings(pipeline, [
   {
     name: 'sync-search',
-    description: consumerNamed('sync-search').description,
-    handler: 'functions/sync-search.ts',
-    consumers: [consumerNamed('sync-search')],
+    description: syncSearchConsumer.definition.description,
+    handler: syncSearchConsumer.definition.handler,
+    consumers: [syncSearchConsumer.definition],
   },
   {
     name: 'aggregates-and-archive',
     description: 'Runs update-aggregates and archive-expired over one reading of the stream.',
     handler: 'functions/aggregates-and-archive.ts',
-    consumers: [consumerNamed('update-aggregates'), consumerNamed('archive-expired')],
+    consumers: [updateAggregatesConsumer.definition, archiveExpiredConsumer.definition],
   },
 ]);
 
 /** Finds a mapping by name. */
-export const mappingNamed = (name: string): MappingDefinition => {
-  const mapping = mappings.find((candidate) => candidate.name === name);
-  if (!mapping) {
-    throw new Error(
-      `no mapping named ${name}; the mappings are ${mappings.map((m) => m.name).join(', ')}`,
-    );
-  }
-  return mapping;
-};
+export const mappingNamed = (name: string): MappingDefinition => named(mappings, 'mapping', name);
 
 /** The mapping that runs the consumer named `name`. */
 export const mappingOf = (name: string): MappingDefinition => {
