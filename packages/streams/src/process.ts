@@ -35,7 +35,6 @@ import { InvalidHandlerResultError } from './errors.js';
 import { changeLogger, defaultLogger, type LogSink, RecordLogger } from './logging.js';
 import { type BatchReport, Outcomes, type ReportOptions } from './report.js';
 import { ItemGate, runByItem, type Step } from './schedule.js';
-import { compareSequenceNumbers } from './sequence.js';
 import type { ChangeEvent } from './types.js';
 
 export type { BatchReport, FailedRecord } from './report.js';
@@ -293,7 +292,3 @@ export const runBatch = async (
  *   processBatch(event, (changes) => writeAll(changes), { logger, metrics });
  */
 export const processBatch = responseOf(runBatch);
-
-/** Orders changes by sequence number, for handlers that merge batches. */
-export const byStreamOrder = (a: ChangeEvent, b: ChangeEvent): number =>
-  compareSequenceNumbers(a.sequenceNumber, b.sequenceNumber);
