@@ -6,7 +6,7 @@ import type {
   UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { EntityType, IndexName, idSchema, keys, type Session } from '@pipeline/model';
-import { buildIndexPageParams, decodeCursor } from './cursor.js';
+import { buildIndexPageParams, resumeAt } from './cursor.js';
 import { auditOfNew, consistentGet, toAttributes, toItem } from './items.js';
 import { epochSeconds, nextRev } from './rev.js';
 import {
@@ -217,13 +217,6 @@ export const buildListRecentProductViewsParams = (
     ),
     ScanIndexForward: false,
     Limit: limit,
-    ...(cursor
-      ? {
-          ExclusiveStartKey: decodeCursor(cursor, {
-            requiredKeys: ['PK', 'SK'],
-            partition: { name: 'PK', value: pk },
-          }),
-        }
-      : {}),
+    ...resumeAt(cursor, { name: 'PK', value: pk }),
   };
 };

@@ -84,6 +84,21 @@ export const decodeCursor = (
  * @example
  * buildIndexPageParams('orders', { indexName: 'GSI2', partition: 'FLAGGED', newestFirst: true, limit: 50 })
  */
+/**
+ * Where a query of one partition resumes: `{ ExclusiveStartKey }` from a checked cursor, or
+ * nothing on the first page. `requiredKeys` are the queried index's key attributes and the
+ * table's.
+ *
+ * @example
+ * { ...query, ...resumeAt(cursor, { name: 'PK', value: 'USER#u1' }) }
+ */
+export const resumeAt = (
+  cursor: string | undefined,
+  partition: { readonly name: (typeof KEY_ATTRIBUTES)[number]; readonly value: string },
+  requiredKeys: readonly (typeof KEY_ATTRIBUTES)[number][] = ['PK', 'SK'],
+): { ExclusiveStartKey?: Record<string, AttributeValue> } =>
+  cursor ? { ExclusiveStartKey: decodeCursor(cursor, { requiredKeys, partition }) } : {};
+
 export const buildIndexPageParams = (
   tableName: string,
   page: {
@@ -106,13 +121,11 @@ export const buildIndexPageParams = (
     ExpressionAttributeValues: toAttributes({ [`:${alias}`]: page.partition }),
     ...(page.newestFirst ? { ScanIndexForward: false } : {}),
     Limit: page.limit,
-    ...(page.cursor
-      ? {
-          ExclusiveStartKey: decodeCursor(page.cursor, {
-            requiredKeys: ['PK', 'SK', partitionKey, sortKey],
-            partition: { name: partitionKey, value: page.partition },
-          }),
-        }
-      : {}),
+    ...resumeAt(page.cursor, { name: partitionKey, value: page.partition }, [
+      'PK',
+      'SK',
+      partitionKey,
+      sortKey,
+    ]),
   };
 };

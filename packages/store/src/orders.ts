@@ -15,7 +15,7 @@ import {
   type OrderStatus,
   orderSk,
 } from '@pipeline/model';
-import { buildIndexPageParams, decodeCursor } from './cursor.js';
+import { buildIndexPageParams, resumeAt } from './cursor.js';
 import { InvalidTransitionError } from './errors.js';
 import { type AttributeMap, auditOfNew, consistentGet, toAttributes, toItem } from './items.js';
 import { nextRev } from './rev.js';
@@ -193,14 +193,7 @@ export const buildListOrdersByUserParams = (
     ),
     ScanIndexForward: false,
     Limit: limit,
-    ...(cursor
-      ? {
-          ExclusiveStartKey: decodeCursor(cursor, {
-            requiredKeys: ['PK', 'SK'],
-            partition: { name: 'PK', value: pk },
-          }),
-        }
-      : {}),
+    ...resumeAt(cursor, { name: 'PK', value: pk }),
   };
 };
 
