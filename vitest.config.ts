@@ -12,8 +12,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        // Pure code and synthesised templates: no engine, no Java (`npm run test:unit`).
-        test: { name: 'unit', include: testFiles, exclude: integrationFiles },
+        // Pure code and synthesised templates: no engine, no Java (`npm run test:unit`). The
+        // files share each worker's module cache (no test mocks modules or globals), so
+        // aws-cdk-lib, the SDK and zod load once per worker instead of once per file: about
+        // 30 s instead of 90 s here.
+        test: { name: 'unit', include: testFiles, exclude: integrationFiles, isolate: false },
       },
       {
         extends: true,
