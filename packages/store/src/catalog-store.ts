@@ -142,19 +142,16 @@ export const createProductViewStore = (
   { tableName, client, clock, queryPage }: StoreContext,
   viewTtlSeconds: number = DEFAULT_PRODUCT_VIEW_TTL_SECONDS,
 ): ProductViewStore => ({
-  record: async (input) =>
-    putNew(
+  record: async (input) => {
+    const view = { ...input, viewId: input.viewId ?? randomUUID() };
+    return putNew(
       client,
       productViewSchema,
-      buildRecordProductViewParams(
-        tableName,
-        { ...input, viewId: input.viewId ?? randomUUID() },
-        clock(),
-        viewTtlSeconds,
-      ),
+      buildRecordProductViewParams(tableName, view, clock(), viewTtlSeconds),
       EntityType.productView,
-      input.viewId ?? '',
-    ),
+      view.viewId,
+    );
+  },
 
   listRecent: async (input) =>
     queryPage(

@@ -15,7 +15,12 @@ import { encodeCursor } from './cursor.js';
 import { NotFoundError, StaleRevisionError } from './errors.js';
 import { fromItem } from './items.js';
 import type { Page } from './schemas.js';
-import { type CancellationReason, cancellationReasons, sendTransaction } from './transactions.js';
+import {
+  type CancellationReason,
+  cancellationReasons,
+  conditionFailedAt,
+  sendTransaction,
+} from './transactions.js';
 
 /** Iteration inputs: a list's input without the cursor, which the iterator follows itself. */
 export type IterateInput<T> = Omit<T, 'cursor'>;
@@ -121,6 +126,24 @@ export const expectCurrent = <T extends { readonly rev: number }>(
 /** The revision of the first action's item in a cancelled transaction, if DynamoDB returned it. */
 export const revAtFirstAction = (reasons: CancellationReason[] | undefined): number | undefined =>
   reasons?.[0]?.item?.rev as number | undefined;
+
+/**
+ * Explains a cancelled transaction whose condition failed at one of `actions` (the item's
+ * revision check) as a stale revision, with the revision DynamoDB returned.
+ */
+export const staleRevisionAt =
+  (
+    entityType: string,
+    id: string,
+    expectedRev: number,
+    actions: readonly number[],
+  ): ExplainCancellation =>
+  (reasons, error) =>
+    actions.some((action) => conditionFailedAt(reasons, action))
+      ? new StaleRevisionError(entityType, id, expectedRev, revAtFirstAction(reasons), {
+          cause: error,
+        })
+      : undefined;
 
 /** Turns a failed single-item condition into "missing" or "changed since read". */
 export const staleOrMissing = (

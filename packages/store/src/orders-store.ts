@@ -11,11 +11,11 @@ import {
   expectCurrent,
   type IterateInput,
   iterate,
-  revAtFirstAction,
   type StoreContext,
   staleOrMissing,
+  staleRevisionAt,
 } from './context.js';
-import { AlreadyExistsError, NotFoundError, StaleRevisionError } from './errors.js';
+import { AlreadyExistsError, NotFoundError } from './errors.js';
 import { type AttributeMap, fromItem } from './items.js';
 import {
   buildCreateOrderParams,
@@ -201,19 +201,7 @@ export const createOrderStore = (context: StoreContext): OrderStore => {
         lines.map((line) => line.productId),
         current.rev,
       );
-      await transact(params, (reasons, error) =>
-        conditionFailedAt(reasons, 0)
-          ? new StaleRevisionError(
-              EntityType.order,
-              orderId,
-              current.rev,
-              revAtFirstAction(reasons),
-              {
-                cause: error,
-              },
-            )
-          : undefined,
-      );
+      await transact(params, staleRevisionAt(EntityType.order, orderId, current.rev, [0]));
     },
   };
 };

@@ -1,6 +1,6 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { EntityType, type User, userSchema } from '@pipeline/model';
-import { expectCurrent, revAtFirstAction, type StoreContext } from './context.js';
+import { expectCurrent, revAtFirstAction, type StoreContext, staleRevisionAt } from './context.js';
 import {
   AlreadyExistsError,
   EmailTakenError,
@@ -101,18 +101,9 @@ export const createUserStore = (context: StoreContext): UserStore => {
 
     async delete(userId, expectedRev) {
       const current = expectCurrent(EntityType.user, userId, await get(userId), expectedRev);
-      await transact(buildDeleteUserParams(tableName, current, current.rev), (reasons, error) =>
-        conditionFailedAt(reasons, 0) || conditionFailedAt(reasons, 1)
-          ? new StaleRevisionError(
-              EntityType.user,
-              userId,
-              current.rev,
-              revAtFirstAction(reasons),
-              {
-                cause: error,
-              },
-            )
-          : undefined,
+      await transact(
+        buildDeleteUserParams(tableName, current, current.rev),
+        staleRevisionAt(EntityType.user, userId, current.rev, [0, 1]),
       );
     },
 
