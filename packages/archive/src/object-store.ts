@@ -26,10 +26,8 @@ export interface ArchiveObjectStore {
   get(bucket: string, key: string): Promise<Uint8Array>;
 }
 
-/** AWS credentials, or a function that resolves them (Lambda's come from the environment). */
-export type Credentials =
-  | { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
-  | (() => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>);
+/** AWS credentials, or a function that resolves them, as the signer takes them. */
+export type Credentials = ConstructorParameters<typeof SignatureV4>[0]['credentials'];
 
 /** Options of {@link createS3ObjectStore}. */
 export interface S3ObjectStoreOptions {
