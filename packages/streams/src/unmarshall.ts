@@ -126,38 +126,33 @@ export const attributeToNative = (attribute: unknown): unknown => {
     throw new MalformedAttributeError('', 'an attribute value must be an object');
   }
   const value = attribute as Record<string, unknown>;
-  // One key read instead of probing S, N, M… on values of many shapes.
-  for (const type in value) {
-    const content = value[type];
-    if (content === undefined) continue;
-    switch (type) {
-      case 'S':
-        return string(content);
-      case 'N':
-        return number(content);
-      case 'M':
-        return mapToNative(content);
-      case 'BOOL':
-        if (typeof content !== 'boolean') throw new MalformedAttributeError('BOOL', 'not boolean');
-        return content;
-      case 'NULL':
-        if (content !== true) throw new MalformedAttributeError('NULL', 'must be true');
-        return null;
-      case 'L':
-        return listToNative(content);
-      case 'SS':
-        return set(content, 'SS', string);
-      case 'NS':
-        return set(content, 'NS', number);
-      case 'B':
-        return binary(content);
-      case 'BS':
-        return set(content, 'BS', binary);
-      default:
-        break;
-    }
-    break;
+  // Probing the common types in turn beats enumerating the value's one key.
+  let content = value.S;
+  if (content !== undefined) return string(content);
+  content = value.N;
+  if (content !== undefined) return number(content);
+  content = value.M;
+  if (content !== undefined) return mapToNative(content);
+  content = value.BOOL;
+  if (content !== undefined) {
+    if (typeof content !== 'boolean') throw new MalformedAttributeError('BOOL', 'not boolean');
+    return content;
   }
+  content = value.NULL;
+  if (content !== undefined) {
+    if (content !== true) throw new MalformedAttributeError('NULL', 'must be true');
+    return null;
+  }
+  content = value.L;
+  if (content !== undefined) return listToNative(content);
+  content = value.SS;
+  if (content !== undefined) return set(content, 'SS', string);
+  content = value.NS;
+  if (content !== undefined) return set(content, 'NS', number);
+  content = value.B;
+  if (content !== undefined) return binary(content);
+  content = value.BS;
+  if (content !== undefined) return set(content, 'BS', binary);
   // A type this decoder does not know: let the SDK decide, and report what it refuses.
   try {
     return convertToNative(value as never);
