@@ -5,12 +5,12 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { LocalRunner } from '@pipeline/local';
-import { createStore, type Store } from '@pipeline/store';
-import { createMainTable, localStreamsClient, type TestTable } from '@pipeline/testing';
+import type { Store } from '@pipeline/store';
+import { localStreamsClient, type TestTable } from '@pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backfill, createSearchSyncConsumer } from '../src/index.js';
+import { backfill, createSearchSyncConsumer, type SearchSyncOptions } from '../src/index.js';
 import { aliasTargets } from '../src/indices.js';
-import { type SearchFixture, startRunner, startSearchFixture } from './support.js';
+import { type SearchFixture, startRunner, startSyncFixture } from './support.js';
 
 let table: TestTable;
 let streams: DynamoDBStreamsClient;
@@ -19,20 +19,10 @@ let store: Store;
 let runner: LocalRunner;
 
 beforeAll(async () => {
-  table = await createMainTable();
+  let options: SearchSyncOptions;
+  ({ table, search, store, options } = await startSyncFixture());
   streams = localStreamsClient();
-  search = await startSearchFixture();
-  store = createStore({ tableName: table.tableName, client: table.client });
-  runner = startRunner(
-    table.streamArn!,
-    streams,
-    createSearchSyncConsumer({
-      client: search.client,
-      dynamodb: table.client,
-      tableName: table.tableName,
-      prefix: search.prefix,
-    }),
-  );
+  runner = startRunner(table.streamArn!, streams, createSearchSyncConsumer(options));
 });
 
 afterAll(async () => {

@@ -2,9 +2,8 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Client } from '@opensearch-project/opensearch';
 import { keys } from '@pipeline/model';
-import { createStore, type Store } from '@pipeline/store';
+import type { Store } from '@pipeline/store';
 import {
-  createMainTable,
   insertRecord,
   modifyRecord,
   type PlainItem,
@@ -14,7 +13,7 @@ import {
 } from '@pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSearchSyncConsumer, type SearchSyncOptions } from '../src/index.js';
-import { getDocument, type SearchFixture, startSearchFixture } from './support.js';
+import { getDocument, type SearchFixture, startSyncFixture } from './support.js';
 
 let table: TestTable;
 let search: SearchFixture;
@@ -22,15 +21,7 @@ let store: Store;
 let options: SearchSyncOptions;
 
 beforeAll(async () => {
-  table = await createMainTable();
-  search = await startSearchFixture();
-  store = createStore({ tableName: table.tableName, client: table.client });
-  options = {
-    client: search.client,
-    dynamodb: table.client,
-    tableName: table.tableName,
-    prefix: search.prefix,
-  };
+  ({ table, search, store, options } = await startSyncFixture());
 });
 
 afterAll(async () => {

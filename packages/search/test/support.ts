@@ -6,6 +6,8 @@ import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { Client } from '@opensearch-project/opensearch';
 import { consumerNamed } from '@pipeline/consumers';
 import { LocalRunner } from '@pipeline/local';
+import { createStore, type Store } from '@pipeline/store';
+import { createMainTable, type TestTable } from '@pipeline/testing';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { inject } from 'vitest';
 import {
@@ -13,6 +15,7 @@ import {
   ensureSearchIndices,
   removeSearchIndices,
   type SearchIndexNames,
+  type SearchSyncOptions,
 } from '../src/index.js';
 
 /** The run's OpenSearch node, with a client and index names under a prefix of the file's own. */
@@ -50,6 +53,27 @@ export const startSearchFixture = async (): Promise<SearchFixture> => {
       await client.close();
     },
   };
+};
+
+/** A fresh table with its store, a search fixture, and the sync consumer's options over both. */
+export interface SyncFixture {
+  readonly table: TestTable;
+  readonly search: SearchFixture;
+  readonly store: Store;
+  readonly options: SearchSyncOptions;
+}
+
+/** Creates a table and a search fixture, and the options that sync the one into the other. */
+export const startSyncFixture = async (): Promise<SyncFixture> => {
+  const [table, search] = await Promise.all([createMainTable(), startSearchFixture()]);
+  const store = createStore({ tableName: table.tableName, client: table.client });
+  const options: SearchSyncOptions = {
+    client: search.client,
+    dynamodb: table.client,
+    tableName: table.tableName,
+    prefix: search.prefix,
+  };
+  return { table, search, store, options };
 };
 
 /** A handler wrapped so that every event it was handed is kept for replays. */

@@ -1,8 +1,7 @@
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { LocalRunner } from '@pipeline/local';
-import { createStore, type Store } from '@pipeline/store';
+import type { Store } from '@pipeline/store';
 import {
-  createMainTable,
   insertRecord,
   localStreamsClient,
   streamEvent,
@@ -25,7 +24,7 @@ import {
   recording,
   type SearchFixture,
   startRunner,
-  startSearchFixture,
+  startSyncFixture,
 } from './support.js';
 
 let table: TestTable;
@@ -37,16 +36,8 @@ let runner: LocalRunner | undefined;
 let events: DynamoDBStreamEvent[];
 
 beforeAll(async () => {
-  table = await createMainTable();
+  ({ table, search, store, options } = await startSyncFixture());
   streams = localStreamsClient();
-  search = await startSearchFixture();
-  store = createStore({ tableName: table.tableName, client: table.client });
-  options = {
-    client: search.client,
-    dynamodb: table.client,
-    tableName: table.tableName,
-    prefix: search.prefix,
-  };
   const recorder = recording(createSearchSyncConsumer(options));
   events = recorder.events;
   runner = startRunner(table.streamArn!, streams, recorder.handler);
