@@ -12,7 +12,8 @@ export class OpenSearchLocalError extends PipelineError<OpenSearchLocalErrorCode
 
 /** A JDK 17 or newer (java and javac) is not installed. */
 export class JdkMissingError extends OpenSearchLocalError {
-  constructor(detail: string, options?: { cause?: unknown }) {
+  override readonly name = 'JdkMissingError';
+  constructor(detail: string, options?: ErrorOptions) {
     super(
       'opensearchLocal.jdkMissing',
       `The local OpenSearch node needs a JDK 17 or newer, with javac (${detail}). Install it ` +
@@ -20,13 +21,13 @@ export class JdkMissingError extends OpenSearchLocalError {
         '`brew install openjdk@17` on macOS, or point JAVA_HOME at a JDK 17 to 23.',
       options,
     );
-    this.name = 'JdkMissingError';
   }
 }
 
 /** Maven is not installed, so OpenSearch cannot be resolved from Maven Central. */
 export class MavenMissingError extends OpenSearchLocalError {
-  constructor(detail: string, options?: { cause?: unknown }) {
+  override readonly name = 'MavenMissingError';
+  constructor(detail: string, options?: ErrorOptions) {
     super(
       'opensearchLocal.mavenMissing',
       `The local OpenSearch node is resolved from Maven Central by Maven (${detail}). Install ` +
@@ -34,22 +35,21 @@ export class MavenMissingError extends OpenSearchLocalError {
         'on macOS, then make sure `mvn -version` works.',
       options,
     );
-    this.name = 'MavenMissingError';
   }
 }
 
 /** Maven or javac failed while preparing the node. */
 export class EngineResolveError extends OpenSearchLocalError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  override readonly name = 'EngineResolveError';
+  constructor(message: string, options?: ErrorOptions) {
     super('opensearchLocal.resolve', message, options);
-    this.name = 'EngineResolveError';
   }
 }
 
 /** The node exited, or was not ready in time. */
 export class NodeStartError extends OpenSearchLocalError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  override readonly name = 'NodeStartError';
+  constructor(message: string, options?: ErrorOptions) {
     super('opensearchLocal.start', message, options);
-    this.name = 'NodeStartError';
   }
 }

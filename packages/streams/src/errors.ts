@@ -32,22 +32,20 @@ export type DecodeFailureReason = (typeof DecodeFailureReason)[keyof typeof Deco
 
 /** A stream record that cannot become a {@link ChangeEvent}: a poison pill. */
 export class DecodeError extends StreamsError {
-  readonly reason: DecodeFailureReason;
+  override readonly name = 'DecodeError';
   readonly sequenceNumber: string | undefined;
   readonly eventID: string | undefined;
   constructor(
-    reason: DecodeFailureReason,
+    readonly reason: DecodeFailureReason,
     detail: string,
     record: { sequenceNumber: string | undefined; eventID: string | undefined },
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     super(
       'stream.decode',
       `cannot decode stream record ${record.sequenceNumber ?? '(no sequence number)'}: ${reason}: ${detail}`,
       options,
     );
-    this.name = 'DecodeError';
-    this.reason = reason;
     this.sequenceNumber = record.sequenceNumber;
     this.eventID = record.eventID;
   }
@@ -55,40 +53,40 @@ export class DecodeError extends StreamsError {
 
 /** An attribute value that is not valid DynamoDB JSON; {@link DecodeError} wraps it with the record. */
 export class MalformedAttributeError extends StreamsError {
-  readonly path: string;
-  readonly detail: string;
-  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+  override readonly name = 'MalformedAttributeError';
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+    options?: ErrorOptions,
+  ) {
     super('stream.malformedAttribute', `${path || '(value)'}: ${detail}`, options);
-    this.name = 'MalformedAttributeError';
-    this.path = path;
-    this.detail = detail;
   }
 }
 
 /** A filter pattern uses an operator or shape this evaluator does not implement. */
 export class UnsupportedFilterError extends StreamsError {
-  readonly path: string;
-  readonly operator: string;
-  constructor(path: string, operator: string, detail: string) {
+  override readonly name = 'UnsupportedFilterError';
+  constructor(
+    readonly path: string,
+    readonly operator: string,
+    detail: string,
+  ) {
     super('stream.unsupportedFilter', `filter at ${path || '(root)'}: ${operator}: ${detail}`);
-    this.name = 'UnsupportedFilterError';
-    this.path = path;
-    this.operator = operator;
   }
 }
 
 /** A batch handler returned something other than `void` or `{ failures }` naming records of its batch. */
 export class InvalidHandlerResultError extends StreamsError {
+  override readonly name = 'InvalidHandlerResultError';
   constructor(detail: string) {
     super('stream.invalidHandlerResult', `batch handler returned an invalid result: ${detail}`);
-    this.name = 'InvalidHandlerResultError';
   }
 }
 
 /** A batch failed in a way no sequence number can express, so the whole batch must be retried. */
 export class UnreportableFailureError extends StreamsError {
-  constructor(detail: string, options?: { cause?: unknown }) {
+  override readonly name = 'UnreportableFailureError';
+  constructor(detail: string, options?: ErrorOptions) {
     super('stream.unreportableFailure', detail, options);
-    this.name = 'UnreportableFailureError';
   }
 }
