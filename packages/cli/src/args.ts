@@ -1,17 +1,27 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { PipelineError } from '@pipeline/errors';
 // settings.ts parses with this module, so nothing here reads localSettings at load time.
 import { localSettings } from './settings.js';
 
+/** The codes of {@link UsageError}. */
+export type UsageErrorCode =
+  | 'cli.usage'
+  | 'cli.invalidArgument'
+  | 'cli.severalInMemoryStacks'
+  | 'cli.unknownConsumer';
+
 /** A command line the command cannot run: main prints it with the usage and exits 2. */
-export class UsageError extends Error {
-  readonly code: string;
+export class UsageError extends PipelineError<UsageErrorCode> {
+  override readonly name = 'UsageError';
   /** The flag at fault, with its dashes, when one is. */
   readonly flag: string | undefined;
-  constructor(message: string, options: { code?: string; flag?: string; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? {} : { cause: options.cause });
-    this.name = 'UsageError';
-    this.code = options.code ?? 'cli.usage';
-    this.flag = options.flag;
+  constructor(
+    message: string,
+    options: { code?: UsageErrorCode; flag?: string; cause?: unknown } = {},
+  ) {
+    const { code = 'cli.usage', flag, cause } = options;
+    super(code, message, cause === undefined ? {} : { cause });
+    this.flag = flag;
   }
 }
 

@@ -5,6 +5,9 @@ export type LocalRuntimeErrorCode =
   | 'local.dataDirectoryLocked'
   | 'local.dynamodbStart'
   | 'local.javaMissing'
+  | 'local.sandboxCrashed'
+  | 'local.sandboxInit'
+  | 'local.sandboxTimeout'
   | 'local.ttlLedgerCorrupt';
 
 /** Base class of every error raised by the local runtime. */

@@ -18,6 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { type ConsumerDefinition, esbuildOptions } from '@pipeline/pipeline';
 import type { StreamHandler } from '@pipeline/streams';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { LocalRuntimeError } from './errors.js';
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -130,12 +131,11 @@ export const sandboxTimingOf = (event: object): SandboxTiming | undefined =>
   sandboxTimings.get(event);
 
 /** Why an invocation failed in its sandbox; the sandbox is then discarded. */
-export class SandboxError extends Error {
-  readonly code: 'local.sandboxTimeout' | 'local.sandboxCrashed' | 'local.sandboxInit';
+export class SandboxError extends LocalRuntimeError {
+  override readonly name = 'SandboxError';
+  declare readonly code: 'local.sandboxTimeout' | 'local.sandboxCrashed' | 'local.sandboxInit';
   constructor(code: SandboxError['code'], message: string) {
-    super(message);
-    this.name = 'SandboxError';
-    this.code = code;
+    super(code, message);
   }
 }
 

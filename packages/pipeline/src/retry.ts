@@ -1,3 +1,5 @@
+import { PipelineError } from '@pipeline/errors';
+
 /** How a call is retried: a cap on attempts, and capped exponential backoff with full jitter. */
 export interface RetryPolicy {
   /** Attempts in all, the first included. @default 6 */
@@ -47,14 +49,14 @@ export const backoffDelayMs = (retryNumber: number, policy: RetryPolicy = {}): n
 };
 
 /** Every attempt {@link retry} allowed failed; `cause` is the last attempt's failure. */
-export class RetriesExhaustedError extends Error {
-  readonly code = 'retry.exhausted';
-  readonly attempts: number;
-  constructor(attempts: number, options: { cause: unknown }) {
+export class RetriesExhaustedError extends PipelineError<'retry.exhausted'> {
+  override readonly name = 'RetriesExhaustedError';
+  constructor(
+    readonly attempts: number,
+    options: { cause: unknown },
+  ) {
     const last = options.cause instanceof Error ? options.cause.message : String(options.cause);
-    super(`gave up after ${attempts} attempts: ${last}`, options);
-    this.name = 'RetriesExhaustedError';
-    this.attempts = attempts;
+    super('retry.exhausted', `gave up after ${attempts} attempts: ${last}`, options);
   }
 }
 

@@ -27,11 +27,13 @@ export type SearchSetupFailure = 'invalidProperty' | 'rebuildNeeded';
 
 /** The setup could not run, or could not finish without a step it was not given. */
 export class SearchSetupError extends SearchError {
-  readonly reason: SearchSetupFailure;
-  constructor(reason: SearchSetupFailure, message: string, options?: { cause?: unknown }) {
+  override readonly name = 'SearchSetupError';
+  constructor(
+    readonly reason: SearchSetupFailure,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(`search.setup.${reason}`, message, options);
-    this.name = 'SearchSetupError';
-    this.reason = reason;
   }
 }
 
