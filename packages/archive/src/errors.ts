@@ -33,7 +33,7 @@ export class S3RequestError extends ArchiveError {
     readonly key: string,
     readonly status: number,
     /** S3's error code, such as `SlowDown` or `AccessDenied`, when the answer had one. */
-    readonly s3Code: string | undefined = undefined,
+    readonly s3Code?: string,
   ) {
     super(
       'archive.s3Request',
