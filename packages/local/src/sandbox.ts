@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { type ConsumerDefinition, esbuildOptions } from '@pipeline/pipeline';
 import type { StreamHandler } from '@pipeline/streams';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { LocalRuntimeError } from './errors.js';
+import { LocalRuntimeError, type LocalRuntimeErrorCode } from './errors.js';
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -133,7 +133,7 @@ export const sandboxTimingOf = (event: object): SandboxTiming | undefined =>
 /** Why an invocation failed in its sandbox; the sandbox is then discarded. */
 export class SandboxError extends LocalRuntimeError {
   override readonly name = 'SandboxError';
-  declare readonly code: 'local.sandboxTimeout' | 'local.sandboxCrashed' | 'local.sandboxInit';
+  declare readonly code: Extract<LocalRuntimeErrorCode, `local.sandbox${string}`>;
   constructor(code: SandboxError['code'], message: string) {
     super(code, message);
   }
