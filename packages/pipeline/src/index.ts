@@ -1,4 +1,5 @@
 export { bundleSubstitutes, consumerBundling, esbuildOptions } from './bundling.js';
+export { forEachLimited } from './concurrency.js';
 export { consumerLambdaHandler } from './consumer-handler.js';
 export { type AccessResources, accessEnvironment, EnvVar } from './env.js';
 export { PipelineDefinitionError } from './errors.js';

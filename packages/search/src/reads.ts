@@ -6,6 +6,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Client } from '@opensearch-project/opensearch';
 import { EntityType, type ItemKey, keys } from '@pipeline/model';
+import { forEachLimited } from '@pipeline/pipeline';
 import { batchGetItems } from '@pipeline/store';
 import {
   type DocumentWrite,
@@ -44,19 +45,6 @@ export interface ProjectOrdersOptions {
    */
   readonly search?: IndexedState;
 }
-
-/** Runs `work` over `items` with at most `limit` in flight; settles every one. */
-export const forEachLimited = async <T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> => {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-};
 
 /** Every item of one partition, by consistent Query, page after page. */
 const queryPartition = async (

@@ -6,15 +6,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ItemKey } from '@pipeline/model';
-import { UnprocessedItemsError, ValidationError } from './errors.js';
+import { ValidationError } from './errors.js';
 import { type AttributeMap, toAttributes } from './items.js';
-import {
-  backoffDelayMs,
-  chunk,
-  forEachLimited,
-  type RetryOptions,
-  retrySettings,
-} from './retry.js';
+import { chunk, type RetryOptions, sendUntilProcessed } from './retry.js';
 
 /** BatchGetItem takes at most 100 keys. */
 export const BATCH_GET_LIMIT = 100;
@@ -75,21 +69,14 @@ export const batchGetItems = async (
   options: BatchGetOptions = {},
 ): Promise<Record<string, unknown>[]> => {
   const requests = buildBatchGetParams(tableName, itemKeys, options.consistentRead ?? true);
-  const retry = retrySettings(options);
   const found: AttributeMap[] = [];
-  await forEachLimited(requests, options.concurrency ?? 4, async (request) => {
-    let pending: BatchGetItemCommandInput = request;
-    for (let attempt = 1; ; attempt++) {
-      const response = await client.send(new BatchGetItemCommand(pending));
-      found.push(...(response.Responses?.[tableName] ?? []));
-      const left: KeysAndAttributes | undefined = response.UnprocessedKeys?.[tableName];
-      if (!left?.Keys?.length) return;
-      if (attempt >= retry.maxAttempts) {
-        throw new UnprocessedItemsError('BatchGetItem', left.Keys.length, attempt);
-      }
-      await retry.sleep(backoffDelayMs(attempt, retry));
-      pending = { RequestItems: { [tableName]: left } };
-    }
+  await sendUntilProcessed(requests, options, 'BatchGetItem', async (request) => {
+    const response = await client.send(new BatchGetItemCommand(request));
+    found.push(...(response.Responses?.[tableName] ?? []));
+    const left: KeysAndAttributes | undefined = response.UnprocessedKeys?.[tableName];
+    return left?.Keys?.length
+      ? { request: { RequestItems: { [tableName]: left } }, count: left.Keys.length }
+      : undefined;
   });
   return found.map((item) => unmarshall(item));
 };

@@ -6,15 +6,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { keyOf } from './batch-get.js';
-import { UnprocessedItemsError, ValidationError } from './errors.js';
+import { ValidationError } from './errors.js';
 import { toItem } from './items.js';
-import {
-  backoffDelayMs,
-  chunk,
-  forEachLimited,
-  type RetryOptions,
-  retrySettings,
-} from './retry.js';
+import { chunk, type RetryOptions, sendUntilProcessed } from './retry.js';
 import { nextRev } from './rev.js';
 import { parseInput } from './validation.js';
 
@@ -95,18 +89,11 @@ export const batchPutItems = async (
   options: BatchPutOptions = {},
 ): Promise<void> => {
   const requests = buildBatchPutParams(tableName, items, options.now ?? new Date());
-  const retry = retrySettings(options);
-  await forEachLimited(requests, options.concurrency ?? 4, async (request) => {
-    let pending: BatchWriteItemCommandInput = request;
-    for (let attempt = 1; ; attempt++) {
-      const response = await client.send(new BatchWriteItemCommand(pending));
-      const left = response.UnprocessedItems?.[tableName] ?? [];
-      if (left.length === 0) return;
-      if (attempt >= retry.maxAttempts) {
-        throw new UnprocessedItemsError('BatchWriteItem', left.length, attempt);
-      }
-      await retry.sleep(backoffDelayMs(attempt, retry));
-      pending = { RequestItems: { [tableName]: left } };
-    }
+  await sendUntilProcessed(requests, options, 'BatchWriteItem', async (request) => {
+    const response = await client.send(new BatchWriteItemCommand(request));
+    const left = response.UnprocessedItems?.[tableName] ?? [];
+    return left.length > 0
+      ? { request: { RequestItems: { [tableName]: left } }, count: left.length }
+      : undefined;
   });
 };

@@ -1,6 +1,7 @@
 /** Retrying the unprocessed part of batch requests, shared by batch reads and writes. */
 
-import type { RetryPolicy } from '@pipeline/pipeline';
+import { backoffDelayMs, forEachLimited, type RetryPolicy } from '@pipeline/pipeline';
+import { UnprocessedItemsError } from './errors.js';
 
 /**
  * How unprocessed items are retried: the shared policy, here with 8 attempts and delays
@@ -23,7 +24,7 @@ export const chunk = <T>(items: readonly T[], size: number): T[][] => {
 };
 
 /** The delay before retry number `attempt`: the shared capped backoff with full jitter. */
-export { backoffDelayMs } from '@pipeline/pipeline';
+export { backoffDelayMs };
 
 /** Waits `ms` milliseconds. */
 export const defaultSleep = (ms: number): Promise<void> =>
@@ -38,20 +39,38 @@ export const retrySettings = (options: RetryOptions) => ({
   sleep: options.sleep ?? defaultSleep,
 });
 
-/** Runs `work` over every element with at most `concurrency` running at once. */
-export const forEachLimited = async <T>(
-  elements: readonly T[],
-  concurrency: number,
-  work: (element: T) => Promise<void>,
+/** What an answer to a batch request left unprocessed: the request that sends it again. */
+export interface Unprocessed<Request> {
+  readonly request: Request;
+  /** How many items or keys it holds. */
+  readonly count: number;
+}
+
+/**
+ * Sends every batch request, at most `concurrency` at once, and sends again whatever an
+ * answer leaves unprocessed, after a capped backoff with full jitter, until nothing is left.
+ * Raises {@link UnprocessedItemsError} when the attempts run out with some still left.
+ *
+ * @example
+ * await sendUntilProcessed(requests, options, 'BatchWriteItem', async (request) => { … });
+ */
+export const sendUntilProcessed = async <Request>(
+  requests: readonly Request[],
+  options: RetryOptions & { readonly concurrency?: number },
+  operation: UnprocessedItemsError['operation'],
+  send: (request: Request) => Promise<Unprocessed<Request> | undefined>,
 ): Promise<void> => {
-  let next = 0;
-  const worker = async () => {
-    while (next < elements.length) {
-      const element = elements[next++]!;
-      await work(element);
+  const retry = retrySettings(options);
+  await forEachLimited(requests, options.concurrency ?? 4, async (request) => {
+    let pending = request;
+    for (let attempt = 1; ; attempt++) {
+      const left = await send(pending);
+      if (left === undefined) return;
+      if (attempt >= retry.maxAttempts) {
+        throw new UnprocessedItemsError(operation, left.count, attempt);
+      }
+      await retry.sleep(backoffDelayMs(attempt, retry));
+      pending = left.request;
     }
-  };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(concurrency, elements.length)) }, worker),
-  );
+  });
 };
