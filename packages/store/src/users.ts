@@ -18,6 +18,17 @@ import {
 
 const NOT_EXISTS = 'attribute_not_exists(#pk)';
 
+/** The delete of the guard reserving `email`, only while `userId` still holds it. */
+const releaseEmailGuard = (tableName: string, email: string, userId: string) => ({
+  Delete: {
+    TableName: tableName,
+    Key: toAttributes(keys.emailGuard(email)),
+    ConditionExpression: '#userId = :userId',
+    ExpressionAttributeNames: { '#userId': 'userId' },
+    ExpressionAttributeValues: toAttributes({ ':userId': userId }),
+  },
+});
+
 /**
  * Builds the transaction that creates a user and the guard item reserving its email;
  * either both are written or neither.
@@ -143,15 +154,7 @@ export const buildUpdateUserParams = (
   return {
     TransactItems: [
       update,
-      {
-        Delete: {
-          TableName: tableName,
-          Key: toAttributes(keys.emailGuard(current.email)),
-          ConditionExpression: '#userId = :userId',
-          ExpressionAttributeNames: { '#userId': 'userId' },
-          ExpressionAttributeValues: toAttributes({ ':userId': change.userId }),
-        },
-      },
+      releaseEmailGuard(tableName, current.email, change.userId),
       {
         Put: {
           TableName: tableName,
@@ -193,15 +196,7 @@ export const buildDeleteUserParams = (
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
     },
-    {
-      Delete: {
-        TableName: tableName,
-        Key: toAttributes(keys.emailGuard(current.email)),
-        ConditionExpression: '#userId = :userId',
-        ExpressionAttributeNames: { '#userId': 'userId' },
-        ExpressionAttributeValues: toAttributes({ ':userId': current.userId }),
-      },
-    },
+    releaseEmailGuard(tableName, current.email, current.userId),
   ],
 });
 
