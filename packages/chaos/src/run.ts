@@ -283,15 +283,18 @@ const countUnreachable = (client: BulkClient, counter: { count: number }): BulkC
   }) as BulkClient['bulk'],
 });
 
+/** What one run names after its seed: its tables, its archive and its search prefix. */
+interface RunNames {
+  readonly tableName: string;
+  readonly aggregatesTableName: string;
+  readonly archiveBucket: string;
+  readonly archivePrefix: string;
+  readonly searchPrefix: string;
+}
+
 const buildConsumers = (
   engines: LocalEngines,
-  names: {
-    tableName: string;
-    aggregatesTableName: string;
-    bucket: string;
-    prefix: string;
-    searchPrefix: string;
-  },
+  names: RunNames,
   plan: FaultPlan,
   crash: () => boolean,
 ): BuiltConsumers => {
@@ -338,8 +341,8 @@ const buildConsumers = (
       archiveExpiredConsumer.definition,
       archiveExpiredConsumer.create({
         objects: createS3ObjectStore(archive),
-        bucket: names.bucket,
-        prefix: names.prefix,
+        bucket: names.archiveBucket,
+        prefix: names.archivePrefix,
         tableName: names.tableName,
         logger: silentLogger,
       }),
@@ -462,11 +465,11 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
   const idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
   const ttlSeconds = options.ttlSeconds ?? 2;
   const suffix = randomUUID().slice(0, 8);
-  const names = {
+  const names: RunNames = {
     tableName: `chaos-main-${options.seed}-${suffix}`,
     aggregatesTableName: `chaos-aggregates-${options.seed}-${suffix}`,
-    bucket: 'chaos-archive',
-    prefix: 'expired',
+    archiveBucket: 'chaos-archive',
+    archivePrefix: 'expired',
     // A node of the run's own holds nothing else; a shared cluster does.
     searchPrefix: options.openSearchUrl ? `chaos-${options.seed}-${suffix}-` : '',
   };
@@ -474,10 +477,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
   const engines = await startLocalEngines({
     ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
     ...(options.openSearchUrl ? { openSearchUrl: options.openSearchUrl } : {}),
-    tableName: names.tableName,
-    aggregatesTableName: names.aggregatesTableName,
-    archiveBucket: names.bucket,
-    archivePrefix: names.prefix,
+    ...names,
   });
   const plan = new FaultPlan(options.seed, options.rates, options.everyFaultKind);
   const searchNode = engines.openSearchNode
@@ -591,8 +591,8 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
         search: checkClient,
         searchPrefix: names.searchPrefix,
         s3: consumers.s3,
-        bucket: names.bucket,
-        archivePrefix: names.prefix,
+        bucket: names.archiveBucket,
+        archivePrefix: names.archivePrefix,
         expiring: workloadReport.expiring,
         startedAt: started,
         afterScan: () => harness!.waitForIdle(idleTimeoutMs),

@@ -159,10 +159,6 @@ export const listArchiveCommand: Command = {
       ...ARCHIVE_SELECTION_OPTIONS,
       json: { type: 'boolean' },
     });
-    if (parsed.values.help) {
-      process.stdout.write(`${usage}\n`);
-      return 0;
-    }
     const s3 = archiveS3Client();
     try {
       const queries = archiveQueriesFrom(parsed.values, s3, { defaults: true });
@@ -191,13 +187,6 @@ export const listArchiveCommand: Command = {
         process.stdout.write(summary);
       }
       return 0;
-    } catch (error) {
-      if (error instanceof UsageError) {
-        process.stderr.write(`${error.message}\n${usage}\n`);
-        return 2;
-      }
-      process.stderr.write(`list-archive failed: ${(error as Error).message}\n`);
-      return 1;
     } finally {
       s3.destroy();
     }

@@ -76,13 +76,6 @@ export const restoreArchiveCommand: Command = {
         );
       }
       return result.failed.length === 0 ? 0 : 1;
-    } catch (error) {
-      if (error instanceof UsageError) {
-        process.stderr.write(`${error.message}\n${usage}\n`);
-        return 2;
-      }
-      process.stderr.write(`restore-archive failed: ${(error as Error).message}\n`);
-      return 1;
     } finally {
       s3.destroy();
       dynamodb.destroy();
