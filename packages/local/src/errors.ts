@@ -1,4 +1,5 @@
 import { PipelineError } from '@pipeline/errors';
+import { installAdvice } from '@pipeline/opensearch-local';
 
 /** The codes of the errors below. */
 export type LocalRuntimeErrorCode =
@@ -19,9 +20,12 @@ export class JavaMissingError extends LocalRuntimeError {
   constructor(detail: string, options?: ErrorOptions) {
     super(
       'local.javaMissing',
-      `DynamoDB Local needs Java 17 or newer (${detail}). Install it with ` +
-        '`sudo apt-get install -y openjdk-17-jre-headless` on Debian or Ubuntu, ' +
-        'or `brew install openjdk@17` on macOS, then make sure `java -version` works.',
+      `DynamoDB Local needs Java 17 or newer (${detail}). ` +
+        installAdvice(
+          'openjdk-17-jre-headless',
+          'openjdk@17',
+          'then make sure `java -version` works',
+        ),
       options,
     );
   }

@@ -10,15 +10,28 @@ export type OpenSearchLocalErrorCode =
 /** Base class of every error raised while bringing up the local OpenSearch node. */
 export class OpenSearchLocalError extends PipelineError<OpenSearchLocalErrorCode> {}
 
+/**
+ * How to install a missing tool on Debian or Ubuntu and on macOS, and what to do then.
+ *
+ * @example
+ * installAdvice('maven', 'maven', 'then make sure `mvn -version` works')
+ */
+export const installAdvice = (aptPackage: string, brewFormula: string, then: string): string =>
+  `Install it with \`sudo apt-get install -y ${aptPackage}\` on Debian or Ubuntu, or ` +
+  `\`brew install ${brewFormula}\` on macOS, ${then}.`;
+
 /** A JDK 17 or newer (java and javac) is not installed. */
 export class JdkMissingError extends OpenSearchLocalError {
   override readonly name = 'JdkMissingError';
   constructor(detail: string, options?: ErrorOptions) {
     super(
       'opensearchLocal.jdkMissing',
-      `The local OpenSearch node needs a JDK 17 or newer, with javac (${detail}). Install it ` +
-        'with `sudo apt-get install -y openjdk-17-jdk-headless` on Debian or Ubuntu, or ' +
-        '`brew install openjdk@17` on macOS, or point JAVA_HOME at a JDK 17 to 23.',
+      `The local OpenSearch node needs a JDK 17 or newer, with javac (${detail}). ` +
+        installAdvice(
+          'openjdk-17-jdk-headless',
+          'openjdk@17',
+          'or point JAVA_HOME at a JDK 17 to 23',
+        ),
       options,
     );
   }
@@ -30,9 +43,8 @@ export class MavenMissingError extends OpenSearchLocalError {
   constructor(detail: string, options?: ErrorOptions) {
     super(
       'opensearchLocal.mavenMissing',
-      `The local OpenSearch node is resolved from Maven Central by Maven (${detail}). Install ` +
-        'it with `sudo apt-get install -y maven` on Debian or Ubuntu, or `brew install maven` ' +
-        'on macOS, then make sure `mvn -version` works.',
+      `The local OpenSearch node is resolved from Maven Central by Maven (${detail}). ` +
+        installAdvice('maven', 'maven', 'then make sure `mvn -version` works'),
       options,
     );
   }

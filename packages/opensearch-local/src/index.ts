@@ -7,6 +7,7 @@ export {
 } from './engine.js';
 export {
   EngineResolveError,
+  installAdvice,
   JdkMissingError,
   MavenMissingError,
   NodeStartError,
