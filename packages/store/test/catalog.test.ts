@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildCreateSessionParams,
-  buildGetProductParams,
-  buildGetSessionParams,
-  buildListProductsByCategoryParams,
-  buildListRecentProductViewsParams,
-  buildPutProductParams,
-  buildRecordProductViewParams,
-  buildRevokeSessionParams,
-  isSessionLive,
-} from '../src/catalog.js';
+import * as catalog from '../src/catalog.js';
 import { encodeCursor } from '../src/cursor.js';
 import { InvalidCursorError, ValidationError } from '../src/errors.js';
 import { toAttributes } from '../src/items.js';
@@ -25,7 +15,7 @@ const pen = {
 
 describe('buildPutProductParams', () => {
   it('creates a product only if absent, setting every attribute and the category index', () => {
-    const params = buildPutProductParams('t', pen, now);
+    const params = catalog.buildPutProductParams('t', pen, now);
 
     expect(params.Key).toEqual({ PK: { S: 'PRODUCT#p1' }, SK: { S: 'METADATA' } });
     expect(params.ConditionExpression).toBe('attribute_not_exists(#pk)');
@@ -48,7 +38,7 @@ describe('buildPutProductParams', () => {
   });
 
   it('replaces a product at the expected revision and keeps its createdAt', () => {
-    const params = buildPutProductParams('t', { ...pen, expectedRev: rev + 3 }, now);
+    const params = catalog.buildPutProductParams('t', { ...pen, expectedRev: rev + 3 }, now);
 
     expect(params.ConditionExpression).toBe('#rev = :expectedRev');
     expect(params.UpdateExpression).not.toContain('createdAt');
@@ -61,9 +51,9 @@ describe('buildPutProductParams', () => {
 
   it('refuses a float price or a bad category', () => {
     expect(() =>
-      buildPutProductParams('t', { ...pen, price: { amount: 1.5, currency: 'EUR' } }, now),
+      catalog.buildPutProductParams('t', { ...pen, price: { amount: 1.5, currency: 'EUR' } }, now),
     ).toThrow(expect.objectContaining({ field: 'price.amount' }));
-    expect(() => buildPutProductParams('t', { ...pen, category: 'a#b' }, now)).toThrow(
+    expect(() => catalog.buildPutProductParams('t', { ...pen, category: 'a#b' }, now)).toThrow(
       ValidationError,
     );
   });
@@ -71,7 +61,9 @@ describe('buildPutProductParams', () => {
 
 describe('product reads', () => {
   it('reads a product strongly consistent', () => {
-    expect(buildGetProductParams('t', 'p1')).toEqual(consistentGet('PRODUCT#p1', 'METADATA'));
+    expect(catalog.buildGetProductParams('t', 'p1')).toEqual(
+      consistentGet('PRODUCT#p1', 'METADATA'),
+    );
   });
 
   it('queries GSI1 for a category in product order', () => {
@@ -83,20 +75,20 @@ describe('product reads', () => {
     };
     const cursor = encodeCursor(toAttributes(startKey))!;
 
-    expect(buildListProductsByCategoryParams('t', { category: 'office', cursor })).toEqual({
+    expect(catalog.buildListProductsByCategoryParams('t', { category: 'office', cursor })).toEqual({
       ...indexQuery('GSI1', 'CAT#office'),
       Limit: 25,
       ExclusiveStartKey: toAttributes(startKey),
     });
-    expect(() => buildListProductsByCategoryParams('t', { category: 'garden', cursor })).toThrow(
-      InvalidCursorError,
-    );
+    expect(() =>
+      catalog.buildListProductsByCategoryParams('t', { category: 'garden', cursor }),
+    ).toThrow(InvalidCursorError);
   });
 });
 
 describe('sessions', () => {
   it('creates a session only if absent, expiring ttlSeconds from now', () => {
-    const params = buildCreateSessionParams(
+    const params = catalog.buildCreateSessionParams(
       't',
       { sessionId: 's1', userId: 'u1', ttlSeconds: 3600 },
       now,
@@ -117,8 +109,10 @@ describe('sessions', () => {
   });
 
   it('reads strongly consistent and revokes returning the old item', () => {
-    expect(buildGetSessionParams('t', 's1')).toEqual(consistentGet('SESSION#s1', 'METADATA'));
-    expect(buildRevokeSessionParams('t', 's1')).toEqual({
+    expect(catalog.buildGetSessionParams('t', 's1')).toEqual(
+      consistentGet('SESSION#s1', 'METADATA'),
+    );
+    expect(catalog.buildRevokeSessionParams('t', 's1')).toEqual({
       TableName: 't',
       Key: { PK: { S: 'SESSION#s1' }, SK: { S: 'METADATA' } },
       ReturnValues: 'ALL_OLD',
@@ -126,21 +120,21 @@ describe('sessions', () => {
   });
 
   it('counts a session as live only strictly before its ttl', () => {
-    expect(isSessionLive({ ttl: seconds + 1 }, now)).toBe(true);
-    expect(isSessionLive({ ttl: seconds }, now)).toBe(false);
-    expect(isSessionLive({ ttl: seconds - 1 }, now)).toBe(false);
+    expect(catalog.isSessionLive({ ttl: seconds + 1 }, now)).toBe(true);
+    expect(catalog.isSessionLive({ ttl: seconds }, now)).toBe(false);
+    expect(catalog.isSessionLive({ ttl: seconds - 1 }, now)).toBe(false);
   });
 
   it('refuses a non-positive lifetime', () => {
     expect(() =>
-      buildCreateSessionParams('t', { sessionId: 's1', userId: 'u1', ttlSeconds: 0 }, now),
+      catalog.buildCreateSessionParams('t', { sessionId: 's1', userId: 'u1', ttlSeconds: 0 }, now),
     ).toThrow(ValidationError);
   });
 });
 
 describe('product views', () => {
   it('records a view under its product, sorted by time, with a short ttl', () => {
-    const params = buildRecordProductViewParams(
+    const params = catalog.buildRecordProductViewParams(
       't',
       { productId: 'p1', viewId: 'v1', userId: 'u1' },
       now,
@@ -163,12 +157,14 @@ describe('product views', () => {
   });
 
   it('queries views newest first, from an inclusive lower bound when given', () => {
-    expect(buildListRecentProductViewsParams('t', { productId: 'p1' })).toMatchObject({
+    expect(catalog.buildListRecentProductViewsParams('t', { productId: 'p1' })).toMatchObject({
       KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :low)',
       ExpressionAttributeValues: { ':pk': { S: 'PRODUCT#p1' }, ':low': { S: 'VIEW#' } },
       ScanIndexForward: false,
     });
-    expect(buildListRecentProductViewsParams('t', { productId: 'p1', since: at })).toMatchObject({
+    expect(
+      catalog.buildListRecentProductViewsParams('t', { productId: 'p1', since: at }),
+    ).toMatchObject({
       KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :low AND :high',
       ExpressionAttributeNames: { '#pk': 'PK', '#sk': 'SK' },
       ExpressionAttributeValues: {

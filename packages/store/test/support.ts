@@ -19,6 +19,41 @@ export const rev = now.getTime() * 1000;
 export const plain = (attributes: object | undefined) =>
   unmarshall((attributes ?? {}) as Parameters<typeof unmarshall>[0]);
 
+/**
+ * Params with their expressions as DynamoDB reads them: each `#alias` replaced by the attribute
+ * it names and each `:alias` by its value as JSON, without the two alias maps. Fails on an
+ * alias the maps lack or the expressions leave unused, as DynamoDB refuses both.
+ */
+export const resolved = (params: object | undefined): Record<string, unknown> => {
+  const {
+    ExpressionAttributeNames: names = {},
+    ExpressionAttributeValues: values,
+    ...rest
+  } = (params ?? {}) as { ExpressionAttributeNames?: Record<string, string> } & Record<
+    string,
+    unknown
+  >;
+  const aliases: Record<string, string> = { ...names };
+  for (const [alias, value] of Object.entries(plain(values as object | undefined))) {
+    aliases[alias] = JSON.stringify(value);
+  }
+  const unused = new Set(Object.keys(aliases));
+  const resolve = (expression: string) =>
+    expression.replace(/[#:]\w+/g, (alias) => {
+      expect(aliases, `the alias ${alias}`).toHaveProperty([alias]);
+      unused.delete(alias);
+      return aliases[alias]!;
+    });
+  const readable = Object.fromEntries(
+    Object.entries(rest).map(([key, value]) => [
+      key,
+      key.endsWith('Expression') ? resolve(value as string) : value,
+    ]),
+  );
+  expect([...unused], 'aliases no expression uses').toEqual([]);
+  return readable;
+};
+
 /** An order line. */
 export const line = (productId: string, quantity: number, amount: number, currency = 'EUR') => ({
   productId,
