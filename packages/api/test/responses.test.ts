@@ -13,7 +13,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { BodyTooLargeError } from '../src/errors.js';
 import { errorResponse, stackFrames } from '../src/responses.js';
-import { capturingLog } from './support.js';
+import { capturingLog, internalError } from './support.js';
 
 describe('errorResponse', () => {
   it.each([
@@ -47,16 +47,7 @@ describe('errorResponse', () => {
 
     const response = errorResponse(corrupt, { requestId: 'r9', route: 'GET /x', log });
 
-    expect(response).toEqual({
-      status: 500,
-      body: {
-        error: {
-          code: 'internal',
-          message: 'the server failed to answer this request',
-          requestId: 'r9',
-        },
-      },
-    });
+    expect(response).toEqual(internalError('r9'));
     expect(entries[0]?.details).toMatchObject({
       errorName: 'CorruptItemError',
       errorCode: 'store.corruptItem',

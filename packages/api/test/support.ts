@@ -16,6 +16,14 @@ export const capturingLog = () => {
   };
 };
 
+/** The answer to a failure the API does not know: 500 with the request id, nothing of the failure. */
+export const internalError = (requestId: string) => ({
+  status: 500,
+  body: {
+    error: { code: 'internal', message: 'the server failed to answer this request', requestId },
+  },
+});
+
 /**
  * A real store over a DynamoDB client that sends nothing: it records each command and
  * answers with `answer`, which by default throws, so a validation test proves nothing was sent.
