@@ -4,6 +4,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { FAILURE_RETENTION_DAYS } from '../../infra/lib/constructs/failure-bucket.js';
+import { blockAllPublicAccess } from './resources.js';
 import { synthesise } from './synth.js';
 
 // Every mapping of the definition, with an S3 on-failure destination instead of a queue.
@@ -31,12 +32,7 @@ describe("onFailure 'bucket'", () => {
       mappings.length,
     );
     template.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
+      PublicAccessBlockConfiguration: blockAllPublicAccess,
       LifecycleConfiguration: {
         Rules: [Match.objectLike({ ExpirationInDays: FAILURE_RETENTION_DAYS })],
       },

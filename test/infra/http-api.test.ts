@@ -9,7 +9,8 @@ import {
 import { XRAY_TRACING_ACTIONS } from '../../infra/lib/function-defaults.js';
 import type { PipelineStack } from '../../infra/lib/pipeline-stack.js';
 import { nagFindings } from './nag-findings.js';
-import { synthesise } from './synth.js';
+import { typesPresent } from './resources.js';
+import { existingDomain, serverlessCollection, synthesise } from './synth.js';
 
 interface Statement {
   Effect: string;
@@ -141,14 +142,14 @@ describe('the httpApi setting', () => {
   it('turns the API and its function off', () => {
     const { stack, template } = synthesise({ httpApi: 'false' });
     expect(stack.httpApi).toBeUndefined();
-    for (const type of [
-      'AWS::ApiGatewayV2::Api',
-      'AWS::ApiGatewayV2::Route',
-      'AWS::ApiGatewayV2::Stage',
-      'AWS::Lambda::Permission',
-    ]) {
-      template.resourceCountIs(type, 0);
-    }
+    expect(
+      typesPresent(template, [
+        'AWS::ApiGatewayV2::Api',
+        'AWS::ApiGatewayV2::Route',
+        'AWS::ApiGatewayV2::Stage',
+        'AWS::Lambda::Permission',
+      ]),
+    ).toEqual([]);
     const functionCount = (context: Record<string, string>) =>
       Object.keys(synthesise(context).template.findResources('AWS::Lambda::Function')).length;
     expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(
@@ -179,31 +180,34 @@ describe('the HTTP API over a customer-managed key', () => {
 });
 
 describe('the HTTP API over a search target that exists already', () => {
-  it('reads the given domain by its ARN', () => {
-    const domainArn = 'arn:aws:es:eu-west-1:123456789012:domain/orders';
-    const { stack, template } = synthesise({
-      searchEndpoint: 'https://search-orders.eu-west-1.es.amazonaws.com',
-      searchDomainArn: domainArn,
-    });
-    expect(apiRoleStatements(stack, template)).toContainEqual([
-      [...SEARCH_READ_ACTIONS].sort(),
-      [`${domainArn}/orders/_search`, `${domainArn}/users/_search`],
-    ]);
-  });
+  const domainArn = existingDomain.searchDomainArn;
 
-  it('signs for aoss and reaches the one collection of a Serverless target', () => {
-    const collectionArn = 'arn:aws:aoss:eu-west-1:123456789012:collection/abc123';
-    const { stack, template } = synthesise({
-      searchEndpoint: 'https://abc123.eu-west-1.aoss.amazonaws.com',
-      searchCollectionArn: collectionArn,
-    });
-    expect(apiRoleStatements(stack, template)).toContainEqual([
-      ['aoss:APIAccessAll'],
-      [collectionArn],
-    ]);
+  it.each([
+    [
+      'reads the given domain by its ARN, signing for es',
+      {
+        context: existingDomain,
+        grant: [
+          [...SEARCH_READ_ACTIONS].sort(),
+          [`${domainArn}/orders/_search`, `${domainArn}/users/_search`],
+        ],
+        service: 'es',
+      },
+    ],
+    [
+      'reaches the one collection of a Serverless target, signing for aoss',
+      {
+        context: serverlessCollection,
+        grant: [['aoss:APIAccessAll'], [serverlessCollection.searchCollectionArn]],
+        service: 'aoss',
+      },
+    ],
+  ])('%s', (_name, { context, grant, service }) => {
+    const { stack, template } = synthesise(context);
+    expect(apiRoleStatements(stack, template)).toContainEqual(grant);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Role: arnOf(stack, stack.httpApi!.role),
-      Environment: { Variables: Match.objectLike({ OPENSEARCH_SERVICE: 'aoss' }) },
+      Environment: { Variables: Match.objectLike({ OPENSEARCH_SERVICE: service }) },
     });
   });
 });

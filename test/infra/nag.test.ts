@@ -5,7 +5,7 @@ import type { NagPack } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { nagPacks } from '../../infra/lib/nag.js';
-import { synthesise } from './synth.js';
+import { existingDomain, serverlessCollection, synthesise } from './synth.js';
 
 /** The acknowledgements one construct carries itself (not its scopes'). */
 const acknowledgementsOn = (construct: IConstruct): { id: string; reason: string }[] =>
@@ -75,20 +75,8 @@ const variants: readonly [string, Record<string, string>, typeof onFailureBucket
   ['a customer-managed key', { kms: 'true', archiveExpiryDays: '2555' }],
   ['an alarm email', { alarmEmail: 'ops@example.com' }],
   ['S3 on-failure destinations', { kms: 'true' }, onFailureBuckets],
-  [
-    'an existing domain',
-    {
-      searchEndpoint: 'https://search-orders.eu-west-1.es.amazonaws.com',
-      searchDomainArn: 'arn:aws:es:eu-west-1:123456789012:domain/orders',
-    },
-  ],
-  [
-    'an OpenSearch Serverless collection',
-    {
-      searchEndpoint: 'https://abc123.eu-west-1.aoss.amazonaws.com',
-      searchCollectionArn: 'arn:aws:aoss:eu-west-1:123456789012:collection/abc123',
-    },
-  ],
+  ['an existing domain', existingDomain],
+  ['an OpenSearch Serverless collection', serverlessCollection],
 ];
 
 describe.each(variants)('cdk-nag on %s', (_name, context, consumers) => {

@@ -16,6 +16,7 @@ import {
 import type { StreamConsumerFunction } from '../../infra/lib/constructs/stream-consumer.js';
 import type { PipelineStack } from '../../infra/lib/pipeline-stack.js';
 import { roleStatements, type Statement } from './policies.js';
+import { blockAllPublicAccess } from './resources.js';
 import { type Synthesised, synthesise } from './synth.js';
 
 let synthesised: Synthesised;
@@ -418,12 +419,7 @@ describe('archive bucket', () => {
   it('blocks public access, encrypts, versions, and ages objects into Glacier IR after 90 days', () => {
     // The size filter of the transition: test/infra/operability.test.ts.
     template.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
+      PublicAccessBlockConfiguration: blockAllPublicAccess,
       BucketEncryption: {
         ServerSideEncryptionConfiguration: [
           { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },

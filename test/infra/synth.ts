@@ -58,3 +58,15 @@ export const synthesise = (
   });
   return { stack, template: Template.fromStack(stack), standIns };
 };
+
+/** Context for a search domain the stack does not create: its endpoint and ARN. */
+export const existingDomain = {
+  searchEndpoint: 'https://search-orders.eu-west-1.es.amazonaws.com',
+  searchDomainArn: 'arn:aws:es:eu-west-1:123456789012:domain/orders',
+};
+
+/** Context for an OpenSearch Serverless collection as the search target. */
+export const serverlessCollection = {
+  searchEndpoint: 'https://abc123.eu-west-1.aoss.amazonaws.com',
+  searchCollectionArn: 'arn:aws:aoss:eu-west-1:123456789012:collection/abc123',
+};

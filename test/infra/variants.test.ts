@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { nagPacks } from '../../infra/lib/nag.js';
-import { synthesise } from './synth.js';
+import { existingDomain, serverlessCollection, synthesise } from './synth.js';
 
 const nagViolations = (context: Record<string, string>): string[] => {
   const { stack } = synthesise(context);
@@ -10,8 +10,11 @@ const nagViolations = (context: Record<string, string>): string[] => {
   );
 };
 
+const production = { stage: 'prod' };
+const customerManagedKey = { kms: 'true', archiveExpiryDays: '2555' };
+
 describe('production', () => {
-  const { template } = synthesise({ stage: 'prod' });
+  const { template } = synthesise(production);
 
   it('retains both tables with deletion protection', () => {
     const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
@@ -36,15 +39,10 @@ describe('production', () => {
       }),
     });
   });
-
-  it('passes cdk-nag without the development-only acknowledgements', () => {
-    expect(nagViolations({ stage: 'prod' })).toEqual([]);
-  });
 });
 
 describe('customer-managed key', () => {
-  const context = { kms: 'true', archiveExpiryDays: '2555' };
-  const { template, stack } = synthesise(context);
+  const { template, stack } = synthesise(customerManagedKey);
   const key = {
     'Fn::GetAtt': [
       stack.resolve(stack.getLogicalId(stack.encryptionKey!.node.defaultChild as never)),
@@ -87,72 +85,59 @@ describe('customer-managed key', () => {
       expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey']),
     );
   });
-
-  it('passes cdk-nag', () => {
-    expect(nagViolations(context)).toEqual([]);
-  });
 });
 
-describe('an existing domain', () => {
-  const context = {
-    searchEndpoint: 'https://search-orders.eu-west-1.es.amazonaws.com',
-    searchDomainArn: 'arn:aws:es:eu-west-1:123456789012:domain/orders',
-  };
-  const { template } = synthesise(context);
-
-  it('creates no domain and grants the write paths on the given one', () => {
-    template.resourceCountIs('AWS::OpenSearchService::Domain', 0);
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Resource: [
-              `${context.searchDomainArn}/_bulk`,
-              `${context.searchDomainArn}/orders*`,
-              `${context.searchDomainArn}/users*`,
-            ],
-          }),
-        ]),
-      },
-    });
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: {
-        Variables: Match.objectLike({
-          OPENSEARCH_URL: context.searchEndpoint,
+describe('a search target the stack does not create', () => {
+  it.each([
+    [
+      'creates no domain and grants the write paths on an existing one, signing for es',
+      {
+        context: existingDomain,
+        grant: Match.objectLike({
+          Resource: [
+            `${existingDomain.searchDomainArn}/_bulk`,
+            `${existingDomain.searchDomainArn}/orders*`,
+            `${existingDomain.searchDomainArn}/users*`,
+          ],
+        }),
+        variables: {
+          OPENSEARCH_URL: existingDomain.searchEndpoint,
           OPENSEARCH_SERVICE: 'es',
           OPENSEARCH_SIGV4: 'true',
-        }),
+        },
       },
+    ],
+    [
+      'creates no domain and grants API access to a Serverless collection only, signing for aoss',
+      {
+        context: serverlessCollection,
+        grant: {
+          Effect: 'Allow',
+          Action: 'aoss:APIAccessAll',
+          Resource: serverlessCollection.searchCollectionArn,
+        },
+        variables: { OPENSEARCH_SERVICE: 'aoss' },
+      },
+    ],
+  ])('%s', (_name, { context, grant, variables }) => {
+    const { template } = synthesise(context);
+    template.resourceCountIs('AWS::OpenSearchService::Domain', 0);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([grant]) },
     });
-  });
-
-  it('passes cdk-nag', () => {
-    expect(nagViolations(context)).toEqual([]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike(variables) },
+    });
   });
 });
 
-describe('an OpenSearch Serverless collection', () => {
-  const context = {
-    searchEndpoint: 'https://abc123.eu-west-1.aoss.amazonaws.com',
-    searchCollectionArn: 'arn:aws:aoss:eu-west-1:123456789012:collection/abc123',
-  };
-  const { template } = synthesise(context);
-
-  it('signs for aoss and grants API access to that collection only', () => {
-    template.resourceCountIs('AWS::OpenSearchService::Domain', 0);
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          { Effect: 'Allow', Action: 'aoss:APIAccessAll', Resource: context.searchCollectionArn },
-        ]),
-      },
-    });
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ OPENSEARCH_SERVICE: 'aoss' }) },
-    });
-  });
-
-  it('passes cdk-nag', () => {
+describe('cdk-nag', () => {
+  it.each([
+    ['production, without the development-only acknowledgements', production],
+    ['a customer-managed key', customerManagedKey],
+    ['an existing domain', existingDomain],
+    ['an OpenSearch Serverless collection', serverlessCollection],
+  ])('passes on %s', (_name, context: Record<string, string>) => {
     expect(nagViolations(context)).toEqual([]);
   });
 });
