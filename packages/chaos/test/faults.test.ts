@@ -137,8 +137,13 @@ describe('operationFaultKinds', () => {
 });
 
 describe('SearchNodeHarness', () => {
-  /** A node whose restart resolves when the test says so, with every call logged. */
-  const fakeNode = (log: string[], restarts: (() => void)[], fail = false) => {
+  /**
+   * A harness over a fake node whose every call is logged and whose restarts finish only
+   * when the test calls `finishRestart` (the oldest pending one first).
+   */
+  const harnessed = ({ failRestarts = false } = {}) => {
+    const log: string[] = [];
+    const restarts: (() => void)[] = [];
     let pid = 1;
     let running = true;
     const node: OpenSearchNode = {
@@ -162,7 +167,7 @@ describe('SearchNodeHarness', () => {
         log.push(`restart ${pid}`);
         return new Promise((resolve, reject) =>
           restarts.push(() => {
-            if (fail) return reject(new Error('port in use'));
+            if (failRestarts) return reject(new Error('port in use'));
             pid += 1;
             running = true;
             resolve();
@@ -170,27 +175,39 @@ describe('SearchNodeHarness', () => {
         );
       },
     };
-    return node;
+    return {
+      log,
+      node,
+      searchNode: new SearchNodeHarness(node),
+      finishRestart: () => restarts.shift()!(),
+    };
   };
   const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+  /** A promise whose resolution the test can look at without awaiting it. */
+  const watched = (promise: Promise<unknown>) => {
+    let resolved = false;
+    const settledPromise = promise.then(() => {
+      resolved = true;
+    });
+    return {
+      get resolved() {
+        return resolved;
+      },
+      promise: settledPromise,
+    };
+  };
 
   it("kills, restarts in the background, and leaves the restarted JVM to the node's own stop", async () => {
-    const log: string[] = [];
-    const restarts: (() => void)[] = [];
-    const node = fakeNode(log, restarts);
-    const searchNode = new SearchNodeHarness(node);
+    const { log, node, searchNode, finishRestart } = harnessed();
 
     await searchNode.kill();
     expect(searchNode.down).toBe(true);
     expect(searchNode.pid).toBe(1);
-    let back = false;
-    const waiting = searchNode.back().then(() => {
-      back = true;
-    });
+    const back = watched(searchNode.back());
     await settle();
-    expect(back).toBe(false);
-    restarts.shift()!();
-    await waiting;
+    expect(back.resolved).toBe(false);
+    finishRestart();
+    await back.promise;
 
     expect(searchNode.down).toBe(false);
     expect(searchNode.pid).toBe(2);
@@ -201,36 +218,28 @@ describe('SearchNodeHarness', () => {
   });
 
   it('kills again only once the earlier restart is done, and settles only once the newest is up', async () => {
-    const log: string[] = [];
-    const restarts: (() => void)[] = [];
-    const node = fakeNode(log, restarts);
-    const searchNode = new SearchNodeHarness(node);
+    const { log, node, searchNode, finishRestart } = harnessed();
     await searchNode.kill();
     const second = searchNode.kill();
     await settle();
     expect(log).toEqual(['kill 1', 'restart 1']);
-    restarts.shift()!();
+    finishRestart();
     await second;
-    let settled = false;
-    const settling = searchNode.settled().then(() => {
-      settled = true;
-    });
+    const settled = watched(searchNode.settled());
     await settle();
     expect(log).toEqual(['kill 1', 'restart 1', 'kill 2', 'restart 2']);
-    expect(settled).toBe(false);
-    restarts.shift()!();
-    await settling;
+    expect(settled.resolved).toBe(false);
+    finishRestart();
+    await settled.promise;
     await node.stop();
     expect(log.at(-1)).toBe('stop 3');
     expect(searchNode.outagesMs).toHaveLength(2);
   });
 
   it('reports a node that did not come back, and still settles', async () => {
-    const log: string[] = [];
-    const restarts: (() => void)[] = [];
-    const searchNode = new SearchNodeHarness(fakeNode(log, restarts, true));
+    const { log, searchNode, finishRestart } = harnessed({ failRestarts: true });
     await searchNode.kill();
-    restarts.shift()!();
+    finishRestart();
     await expect(searchNode.back()).rejects.toBeInstanceOf(SearchNodeRestartError);
     await expect(searchNode.kill()).rejects.toThrow(/did not come back.*port in use/);
     await searchNode.settled();
@@ -238,8 +247,7 @@ describe('SearchNodeHarness', () => {
   });
 
   it('settles at once when the node was never killed', async () => {
-    const log: string[] = [];
-    const searchNode = new SearchNodeHarness(fakeNode(log, []));
+    const { log, searchNode } = harnessed();
     await searchNode.settled();
     expect(log).toEqual([]);
   });
@@ -407,35 +415,33 @@ describe('faultyDynamoDb', () => {
       },
     ],
   });
-  const recording = () => {
+  const read = new GetItemCommand({ TableName: 't', Key: { PK: { S: 'a' } } }) as never;
+  /** A client that always injects `kind`, over one that records what reaches DynamoDB. */
+  const faultyAlways = (kind: FaultKind) => {
     const sent: unknown[] = [];
-    return { sent, client: { send: async (command: unknown) => sent.push(command) } };
+    const client = { send: async (command: unknown) => sent.push(command) };
+    const plan = new FaultPlan(1, only(kind));
+    return { sent, faulty: faultyDynamoDb(client as unknown as DynamoDbSender, plan) };
   };
 
   it('throttles before the request reaches DynamoDB, with an error the consumer retries', async () => {
-    const plan = new FaultPlan(1, only('dynamodbThrottle'));
-    const { sent, client } = recording();
-    const faulty = faultyDynamoDb(client as unknown as DynamoDbSender, plan);
+    const { sent, faulty } = faultyAlways('dynamodbThrottle');
     const error = await faulty.send(transaction).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProvisionedThroughputExceededException);
     expect(isRetryable(error)).toBe(true);
-    await expect(
-      faulty.send(new GetItemCommand({ TableName: 't', Key: { PK: { S: 'a' } } }) as never),
-    ).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
+    await expect(faulty.send(read)).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
     expect(sent).toHaveLength(0);
   });
 
   it('cancels a transaction with a TransactionConflict, and never a read', async () => {
-    const plan = new FaultPlan(1, only('dynamodbConflict'));
-    const { sent, client } = recording();
-    const faulty = faultyDynamoDb(client as unknown as DynamoDbSender, plan);
+    const { sent, faulty } = faultyAlways('dynamodbConflict');
     const error = await faulty.send(transaction).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TransactionCanceledException);
     expect((error as TransactionCanceledException).CancellationReasons?.[0]?.Code).toBe(
       'TransactionConflict',
     );
     expect(isRetryable(error)).toBe(true);
-    await faulty.send(new GetItemCommand({ TableName: 't', Key: { PK: { S: 'a' } } }) as never);
+    await faulty.send(read);
     expect(sent).toHaveLength(1);
   });
 });

@@ -26,6 +26,13 @@ const alone = (consumer: ConsumerDefinition): MappingDefinition => ({
   consumers: [consumer],
 });
 
+/** The shared aggregates-and-archive function, with `archive` in place of the archive consumer. */
+const sharedWithArchive = (archive: ConsumerDefinition) =>
+  mappingFunction({
+    ...mappingNamed('aggregates-and-archive'),
+    consumers: [consumerNamed('update-aggregates'), archive],
+  });
+
 describe('the mappings of the pipeline definition', () => {
   it('read the stream with at most two readers and run every consumer exactly once', () => {
     expect(mappings.length).toBeLessThanOrEqual(MAX_READERS_PER_SHARD);
@@ -55,11 +62,7 @@ describe('the mappings of the pipeline definition', () => {
 
   it('take every record when one consumer has no filters', () => {
     const every = { ...consumerNamed('archive-expired'), filters: [] };
-    const mapping = { ...mappingNamed('aggregates-and-archive') };
-    expect(
-      mappingFunction({ ...mapping, consumers: [consumerNamed('update-aggregates'), every] })
-        .filters,
-    ).toEqual([]);
+    expect(sharedWithArchive(every).filters).toEqual([]);
   });
 });
 
@@ -92,12 +95,7 @@ describe('validateMappings refuses', () => {
 
   it('consumers of one mapping that disagree on a setting, naming both values', () => {
     const slow = { ...consumerNamed('archive-expired'), maxBatchingWindowSeconds: 5 };
-    const error = refusal(() =>
-      mappingFunction({
-        ...mappingNamed('aggregates-and-archive'),
-        consumers: [consumerNamed('update-aggregates'), slow],
-      }),
-    );
+    const error = refusal(() => sharedWithArchive(slow));
     expect(error.message).toBe(
       'consumer "archive-expired": maxBatchingWindowSeconds must equal update-aggregates\'s (1): both run in mapping "aggregates-and-archive" (given 5)',
     );
@@ -108,12 +106,7 @@ describe('validateMappings refuses', () => {
       ...consumerNamed('archive-expired'),
       filters: [1, 2, 3, 4].map((n) => ({ dynamodb: { Keys: { PK: { S: [`P${n}`] } } } })),
     };
-    const error = refusal(() =>
-      mappingFunction({
-        ...mappingNamed('aggregates-and-archive'),
-        consumers: [consumerNamed('update-aggregates'), many],
-      }),
-    );
+    const error = refusal(() => sharedWithArchive(many));
     expect(error.message).toBe(
       'consumer "aggregates-and-archive": filters may hold at most 5 patterns (given 6)',
     );
