@@ -76,19 +76,33 @@ afterAll(async () => {
   rmSync(stateDirectory, { recursive: true, force: true });
 });
 
+/** The chaos run's search check of the index against what the table holds now. */
+const checkSearchAgainstTable = async () =>
+  checkSearch(search, await scanTable(table.client, table.tableName), prefix);
+
+/** The one order line every order here is placed with. */
+const line = {
+  productId: 'p1',
+  name: 'Engine',
+  quantity: 1,
+  unitPrice: { amount: 100, currency: 'EUR' },
+};
+
 let next = 0;
-const placeOrderOfDeletedUser = async () => {
-  const userId = `u${Date.now().toString(36)}${next++}`;
-  const orderId = `o${Date.now().toString(36)}${next++}`;
+
+/** A new customer named Ada with one order, both through the pipeline into search. */
+const customerWithOrder = async (idPrefix: string) => {
+  const userId = `${idPrefix}${Date.now().toString(36)}${next++}`;
+  const orderId = `o${userId}`;
   const user = await store.users.create({ userId, email: `${userId}@example.com`, name: 'Ada' });
-  const { order } = await store.orders.create({
-    userId,
-    orderId,
-    items: [
-      { productId: 'p1', name: 'Engine', quantity: 1, unitPrice: { amount: 100, currency: 'EUR' } },
-    ],
-  });
+  const { order } = await store.orders.create({ userId, orderId, items: [line] });
   await runner.waitForIdle();
+  return { userId, orderId, user, order };
+};
+
+/** A customer's order in search, and then the customer deleted through the pipeline. */
+const placeOrderOfDeletedUser = async () => {
+  const { userId, user, order } = await customerWithOrder('u');
   // The user's REMOVE is applied in a batch of its own, before the order changes again.
   await store.users.delete(userId, user.rev);
   await runner.waitForIdle();
@@ -112,11 +126,7 @@ describe('search sync after the customer was deleted in an earlier batch', () =>
     });
     await runner.waitForIdle();
     // Assess
-    const result = await checkSearch(
-      search,
-      await scanTable(table.client, table.tableName),
-      prefix,
-    );
+    const result = await checkSearchAgainstTable();
     expect(result.stale).toBe(0);
   });
 
@@ -129,11 +139,7 @@ describe('search sync after the customer was deleted in an earlier batch', () =>
     await store.orders.delete({ userId, orderId: order.orderId, expectedRev: order.rev });
     await runner.waitForIdle();
     // Assess
-    const result = await checkSearch(
-      search,
-      await scanTable(table.client, table.tableName),
-      prefix,
-    );
+    const result = await checkSearchAgainstTable();
     expect(result.resurrected).toBe(0);
   });
 });
@@ -157,12 +163,6 @@ describe('an order id placed again by another customer', () => {
       email: `${firstOwner}@example.com`,
       name: 'Ada',
     });
-    const line = {
-      productId: 'p1',
-      name: 'Engine',
-      quantity: 1,
-      unitPrice: { amount: 100, currency: 'EUR' },
-    };
     const { order } = await store.orders.create({ userId: firstOwner, orderId, items: [line] });
     await store.orders.delete({ userId: firstOwner, orderId, expectedRev: order.rev });
     await store.orders.create({ userId: newOwner, orderId, items: [line] });
@@ -178,30 +178,10 @@ describe('an order id placed again by another customer', () => {
     // Act: the first header's REMOVE arrives again, as a retried batch of its lane would.
     await syncSearch({ Records: [remove!] });
     // Assess
-    const result = await checkSearch(
-      search,
-      await scanTable(table.client, table.tableName),
-      prefix,
-    );
+    const result = await checkSearchAgainstTable();
     expect(result.missing).toBe(0);
   });
 });
-
-/** A new customer named Ada with one order, both through the pipeline into search. */
-const customerWithOrder = async (idPrefix: string) => {
-  const userId = `${idPrefix}${Date.now().toString(36)}${next++}`;
-  const orderId = `o${userId}`;
-  const user = await store.users.create({ userId, email: `${userId}@example.com`, name: 'Ada' });
-  const line = {
-    productId: 'p1',
-    name: 'Engine',
-    quantity: 1,
-    unitPrice: { amount: 100, currency: 'EUR' },
-  };
-  await store.orders.create({ userId, orderId, items: [line] });
-  await runner.waitForIdle();
-  return { userId, orderId, user };
-};
 
 describe('a profile update that changes nothing orders copy', () => {
   // Was a bug in the chaos check (invariants.ts, checkSearch), seen with recreateForAnyone
@@ -216,11 +196,7 @@ describe('a profile update that changes nothing orders copy', () => {
     await store.users.update({ userId, expectedRev: user.rev, name: 'Ada' });
     await runner.waitForIdle();
     // Assess
-    const result = await checkSearch(
-      search,
-      await scanTable(table.client, table.tableName),
-      prefix,
-    );
+    const result = await checkSearchAgainstTable();
     expect(result.examples.filter((example) => example.includes(orderId))).toEqual([]);
   });
 
@@ -235,11 +211,7 @@ describe('a profile update that changes nothing orders copy', () => {
     const source = (before.body as { _source: Record<string, unknown> })._source;
     await search.index({ index, id: orderId, body: source, refresh: true });
     // Assess
-    const result = await checkSearch(
-      search,
-      await scanTable(table.client, table.tableName),
-      prefix,
-    );
+    const result = await checkSearchAgainstTable();
     expect(result.examples.filter((example) => example.includes(orderId))).toEqual([
       expect.stringContaining(`stale order ${orderId}`),
     ]);

@@ -25,7 +25,7 @@ import { localAwsClientConfig } from '../src/dynamodb-local.js';
 import { FailureBucket } from '../src/failure-bucket.js';
 import { FileQueue } from '../src/failure-queue.js';
 import { replayFailedBatch } from '../src/replay.js';
-import { LocalRunner, type StreamHandler } from '../src/runner.js';
+import { LocalRunner, type LocalRunnerOptions, type StreamHandler } from '../src/runner.js';
 import { ShardReaders } from '../src/shard-readers.js';
 import { LocalTtlProcess } from '../src/ttl-process.js';
 
@@ -55,6 +55,29 @@ const testConsumer = (overrides: Partial<ConsumerDefinition>): ConsumerDefinitio
     ...overrides,
   });
 
+/**
+ * Starts a runner of `consumers` on the table's stream, polling every 50 ms with a state
+ * directory of its own unless told otherwise; the runners stop after each test.
+ */
+const launchRunner = (
+  options: Pick<LocalRunnerOptions, 'consumers'> & Partial<LocalRunnerOptions>,
+): LocalRunner => {
+  const runner = new LocalRunner({
+    streamArn: table.streamArn!,
+    client: streams,
+    stateDirectory: mkdtempSync(join(tmpdir(), 'runner-')),
+    pollIntervalMs: 50,
+    ...options,
+  });
+  runners.push(runner);
+  runner.start();
+  return runner;
+};
+
+/** The TTL archive consumer, delivering each batch without a batching window. */
+const archiveExpired = { ...consumerNamed('archive-expired'), maxBatchingWindowSeconds: 0 };
+
+/** Starts a runner of one consumer that retries at once; returns it with its state directory and DLQ. */
 const startRunner = (
   definition: ConsumerDefinition,
   handler: StreamHandler,
@@ -66,19 +89,15 @@ const startRunner = (
     onFailureBucket?: { s3: S3Client; bucket: string };
   } = {},
 ) => {
-  const runner = new LocalRunner({
-    streamArn: table.streamArn!,
+  const runner = launchRunner({
     client: extra.client ?? streams,
     consumers: [{ definition, handler }],
     stateDirectory,
-    pollIntervalMs: 50,
     retryDelayMs: () => 1,
     ...(extra.now ? { now: extra.now } : {}),
     ...(extra.shardReaders ? { shardReaders: extra.shardReaders, throttleDelayMs: 50 } : {}),
     ...(extra.onFailureBucket ? { onFailureBucket: extra.onFailureBucket } : {}),
   });
-  runners.push(runner);
-  runner.start();
   return {
     runner,
     stateDirectory,
@@ -465,17 +484,11 @@ describe('LocalRunner against DynamoDB Local', () => {
       if (call === 2) return { batchItemFailures: [{ itemIdentifier: '' }] };
     });
     await put({ PK: `${prefix}#1`, SK: 'X', n: 1 });
-    const runner = new LocalRunner({
-      streamArn: table.streamArn!,
-      client: streams,
+    const runner = launchRunner({
       consumers: [{ definition: testConsumer({ batchSize: 1000, retryAttempts: 3 }), handler }],
-      stateDirectory: mkdtempSync(join(tmpdir(), 'runner-')),
-      pollIntervalMs: 50,
       retryDelayMs: () => 1,
       invokeTimeoutMs: () => 200,
     });
-    runners.push(runner);
-    runner.start();
     await runner.waitForIdle();
     const mine = deliveries.filter((batch) =>
       batch.some((record) => pkOf(record).startsWith(prefix)),
@@ -574,20 +587,10 @@ describe('LocalRunner against DynamoDB Local', () => {
     // DynamoDB Local expires items itself only on tables without GSIs (see LocalTtlProcess).
     const plain = await createTestTable({ ...mainTable, globalSecondaryIndexes: [] }, 'ttl');
     const expiring = recorder();
-    const runner = new LocalRunner({
+    launchRunner({
       streamArn: plain.streamArn!,
-      client: streams,
-      consumers: [
-        {
-          definition: { ...consumerNamed('archive-expired'), maxBatchingWindowSeconds: 0 },
-          handler: expiring.handler,
-        },
-      ],
-      stateDirectory: mkdtempSync(join(tmpdir(), 'runner-')),
-      pollIntervalMs: 50,
+      consumers: [{ definition: archiveExpired, handler: expiring.handler }],
     });
-    runners.push(runner);
-    runner.start();
     const past = Math.floor(Date.now() / 1000) - 60;
     await plain.client.send(
       new PutItemCommand({
@@ -617,14 +620,9 @@ describe('LocalRunner against DynamoDB Local', () => {
     });
     const archive = recorder();
     const removes = recorder();
-    const runner = new LocalRunner({
-      streamArn: table.streamArn!,
-      client: streams,
+    const runner = launchRunner({
       consumers: [
-        {
-          definition: { ...consumerNamed('archive-expired'), maxBatchingWindowSeconds: 0 },
-          handler: archive.handler,
-        },
+        { definition: archiveExpired, handler: archive.handler },
         {
           definition: testConsumer({
             filters: [{ eventName: ['REMOVE'], dynamodb: { Keys: { PK: { S: [{ prefix }] } } } }],
@@ -632,12 +630,8 @@ describe('LocalRunner against DynamoDB Local', () => {
           handler: removes.handler,
         },
       ],
-      stateDirectory: mkdtempSync(join(tmpdir(), 'runner-')),
-      pollIntervalMs: 50,
       ttlDeletions: ttl,
     });
-    runners.push(runner);
-    runner.start();
     const past = Math.floor(Date.now() / 1000) - 60;
     await put({ PK: `${prefix}#expired`, SK: 'METADATA', ttl: past });
     await put({ PK: `${prefix}#future`, SK: 'METADATA', ttl: past + 3600 });
