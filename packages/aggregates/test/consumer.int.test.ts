@@ -43,6 +43,25 @@ const consumer = (sender: DynamoDbSender = client, maxAttempts = 8) =>
 const deliver = async (records: DynamoDBRecord[], sender?: DynamoDbSender) =>
   consumer(sender)(streamEvent(...records));
 
+/** A user's totals, read consistently. */
+const totalsOf = (userId: string) => reader.getUserTotals(userId, { consistentRead: true });
+/** A product's views, read consistently. */
+const viewsOf = (productId: string) => reader.getProductViews(productId, { consistentRead: true });
+/** The live aggregates equal the recomputation from the main table. */
+const expectNoDriftFromMainTable = () => expectNoDrift(client, mainTableName, aggregatesTableName);
+
+/**
+ * A client whose transactions commit, but whose response is then lost (thrown as `error`)
+ * whenever `lose()` says so.
+ */
+const losingTransactionResponses = (error: string, lose = () => true): DynamoDbSender => ({
+  send: (async (command: Parameters<DynamoDBClient['send']>[0]) => {
+    const output = await client.send(command as never);
+    if (command instanceof TransactWriteItemsCommand && lose()) throw new Error(error);
+    return output;
+  }) as DynamoDBClient['send'],
+});
+
 describe('update-aggregates consumer against DynamoDB Local', () => {
   it('skips records already applied when every batch is delivered twice', async () => {
     // prepare
@@ -75,24 +94,14 @@ describe('update-aggregates consumer against DynamoDB Local', () => {
       expect(await deliver(batch)).toEqual({ batchItemFailures: [] });
     }
     // assess: 0.10 + 0.20 in minor units is exactly 30
-    expect(await reader.getUserTotals('twiceU', { consistentRead: true })).toEqual({
-      orders: 2,
-      spend: { EUR: 30 },
-    });
-    expect(await reader.getProductViews('twiceP', { consistentRead: true })).toBe(1);
-    await expectNoDrift(client, mainTableName, aggregatesTableName);
+    expect(await totalsOf('twiceU')).toEqual({ orders: 2, spend: { EUR: 30 } });
+    expect(await viewsOf('twiceP')).toBe(1);
+    await expectNoDriftFromMainTable();
   });
 
   it('applies a batch once when it is replayed after a crash between the transaction and the response', async () => {
     // prepare: a client whose transactions commit but whose responses are lost
-    const crashing: DynamoDbSender = {
-      send: (async (command: Parameters<DynamoDBClient['send']>[0]) => {
-        const output = await client.send(command as never);
-        if (command instanceof TransactWriteItemsCommand)
-          throw new Error('socket hang up after commit');
-        return output;
-      }) as DynamoDBClient['send'],
-    };
+    const crashing = losingTransactionResponses('socket hang up after commit');
     const records = [
       await writer.put(order({ orderId: 'crash1', userId: 'crashU', status: 'paid', amount: 700 })),
       await writer.put(view({ productId: 'crashP', viewId: 'cv1' })),
@@ -103,31 +112,21 @@ describe('update-aggregates consumer against DynamoDB Local', () => {
     // assess
     expect(first.batchItemFailures.length).toBeGreaterThan(0);
     expect(replay).toEqual({ batchItemFailures: [] });
-    expect(await reader.getUserTotals('crashU', { consistentRead: true })).toEqual({
-      orders: 1,
-      spend: { EUR: 700 },
-    });
-    expect(await reader.getProductViews('crashP', { consistentRead: true })).toBe(1);
-    await expectNoDrift(client, mainTableName, aggregatesTableName);
+    expect(await totalsOf('crashU')).toEqual({ orders: 1, spend: { EUR: 700 } });
+    expect(await viewsOf('crashP')).toBe(1);
+    await expectNoDriftFromMainTable();
   });
 
   it('re-reads the state after a lost response and finds the transaction applied', async () => {
-    // prepare
+    // prepare: the first transaction's response is lost
     let lost = 0;
-    const losesOnce: DynamoDbSender = {
-      send: (async (command: Parameters<DynamoDBClient['send']>[0]) => {
-        const output = await client.send(command as never);
-        if (command instanceof TransactWriteItemsCommand && lost++ === 0)
-          throw new Error('ECONNRESET');
-        return output;
-      }) as DynamoDBClient['send'],
-    };
+    const losesOnce = losingTransactionResponses('ECONNRESET', () => lost++ === 0);
     const records = [await writer.put(view({ productId: 'lostP', viewId: 'lv1' }))];
     // act
     const response = await deliver(records, losesOnce);
     // assess
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(await reader.getProductViews('lostP', { consistentRead: true })).toBe(1);
+    expect(await viewsOf('lostP')).toBe(1);
   });
 
   it('ends exact when bisected halves are delivered and then the whole batch', async () => {
@@ -149,8 +148,8 @@ describe('update-aggregates consumer against DynamoDB Local', () => {
     expect(await deliver(records.slice(15))).toEqual({ batchItemFailures: [] });
     expect(await deliver(records)).toEqual({ batchItemFailures: [] });
     // assess
-    expect(await reader.getProductViews('bisP0', { consistentRead: true })).toBe(5);
-    await expectNoDrift(client, mainTableName, aggregatesTableName);
+    expect(await viewsOf('bisP0')).toBe(5);
+    await expectNoDriftFromMainTable();
   });
 
   it('ends exact when two consumers race status transitions delivered out of order', async () => {
@@ -185,7 +184,7 @@ describe('update-aggregates consumer against DynamoDB Local', () => {
     // assess
     const counts = await reader.getStatusCounts({ consistentRead: true });
     expect(counts.delivered).toBe(12);
-    await expectNoDrift(client, mainTableName, aggregatesTableName);
+    await expectNoDriftFromMainTable();
   });
 
   it('withdraws deleted and expired orders from the gauges and keeps them in lifetime totals', async () => {
@@ -231,21 +230,18 @@ describe('update-aggregates consumer against DynamoDB Local', () => {
     expect(await deliver([...created, ...removals])).toEqual({ batchItemFailures: [] });
     // assess
     expect((await reader.getStatusCounts({ consistentRead: true })).paid).toBe(before + 1);
-    expect(await reader.getUserTotals('goneU', { consistentRead: true })).toEqual({
-      orders: 3,
-      spend: { EUR: 1200 },
-    });
+    expect(await totalsOf('goneU')).toEqual({ orders: 3, spend: { EUR: 1200 } });
     expect(
       await reader.getDailySeries(
         { from: '2024-07-04', to: '2024-07-04' },
         { consistentRead: true },
       ),
     ).toEqual([{ day: '2024-07-04', orders: 3, revenue: { EUR: 1200 } }]);
-    expect(await reader.getProductViews('goneP', { consistentRead: true })).toBe(1);
+    expect(await viewsOf('goneP')).toBe(1);
     expect(
       await reader.getTopProducts({ day: '2024-07-04', limit: 5 }, { consistentRead: true }),
     ).toEqual([{ productId: 'goneP', views: 1 }]);
-    await expectNoDrift(client, mainTableName, aggregatesTableName);
+    await expectNoDriftFromMainTable();
   });
 
   it('reports a poison record while the rest of the batch applies', async () => {
@@ -262,11 +258,8 @@ describe('update-aggregates consumer against DynamoDB Local', () => {
     expect(response).toEqual({
       batchItemFailures: [{ itemIdentifier: poison.dynamodb?.SequenceNumber }],
     });
-    expect(await reader.getProductViews('poisonP', { consistentRead: true })).toBe(1);
-    expect(await reader.getUserTotals('poisonU', { consistentRead: true })).toEqual({
-      orders: 0,
-      spend: {},
-    });
-    await expectNoDrift(client, mainTableName, aggregatesTableName);
+    expect(await viewsOf('poisonP')).toBe(1);
+    expect(await totalsOf('poisonU')).toEqual({ orders: 0, spend: {} });
+    await expectNoDriftFromMainTable();
   });
 });

@@ -1,8 +1,11 @@
-import { EntityType, keys } from '@pipeline/model';
+import { EntityType, keys, type Order } from '@pipeline/model';
+import { orderItem } from '@pipeline/testing';
 import { addInto, parseCellId } from '../src/cells.js';
 import { aggregates } from '../src/declarations.js';
 import { planBatch, type SourceChange } from '../src/plan.js';
 import type { ItemState } from '../src/types.js';
+
+type Image = Record<string, unknown> & { PK: string; SK: string; entityType: string };
 
 let sequence = 500_000_000_000_000_000_000n;
 
@@ -12,34 +15,21 @@ export const seq = (): string => {
   return sequence.toString();
 };
 
-/** An order image as the store writes it. */
-export const order = (
-  overrides: {
-    orderId?: string;
-    userId?: string;
-    status?: string;
-    amount?: number;
-    currency?: string;
-    createdAt?: string;
-  } = {},
-) => {
-  const orderId = overrides.orderId ?? 'o1';
-  const userId = overrides.userId ?? 'u1';
-  const createdAt = overrides.createdAt ?? '2024-05-01T12:00:00.000Z';
-  return {
-    ...keys.order(userId, createdAt, orderId),
-    entityType: EntityType.order,
-    orderId,
-    userId,
-    status: overrides.status ?? 'pending',
-    total: { amount: overrides.amount ?? 1250, currency: overrides.currency ?? 'EUR' },
+/**
+ * A new order of one item as the store writes it (updated when created), with its total
+ * given by amount and currency.
+ */
+export const order = ({
+  amount = 1250,
+  currency = 'EUR',
+  ...overrides
+}: Partial<Omit<Order, 'total'>> & { amount?: number; currency?: string } = {}) =>
+  orderItem({
     itemCount: 1,
-    flagged: false,
-    createdAt,
-    updatedAt: createdAt,
-    rev: 1,
-  };
-};
+    total: { amount, currency },
+    ...(overrides.createdAt ? { updatedAt: overrides.createdAt } : {}),
+    ...overrides,
+  }) as Image;
 
 /** A product view image. */
 export const view = (overrides: { productId?: string; viewId?: string; at?: string } = {}) => {
@@ -58,8 +48,6 @@ export const view = (overrides: { productId?: string; viewId?: string; at?: stri
     rev: 1,
   };
 };
-
-type Image = Record<string, unknown> & { PK: string; SK: string; entityType: string };
 
 const change = (
   kind: SourceChange['kind'],
