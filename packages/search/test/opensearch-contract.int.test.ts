@@ -118,6 +118,12 @@ describe(`contract: cluster, indices, templates and aliases — ${target}`, () =
 
 describe(`contract: documents and versioning — ${target}`, () => {
   const index = name('docs');
+  /**
+   * Indexes `body` as document `id` at a version the caller gives, checked as `versionType`
+   * says (Index document API, version_type).
+   */
+  const indexAtVersion = (id: string, body: Json, version: number, versionType = 'external') =>
+    client.index({ index, id, body, version, version_type: versionType });
   beforeAll(async () => {
     await client.indices.create({
       index,
@@ -126,36 +132,22 @@ describe(`contract: documents and versioning — ${target}`, () => {
   });
 
   it('keeps the given version with version_type=external and refuses a lower or equal one with 409', async () => {
-    const created = await client.index({
-      index,
-      id: 'ext',
-      body: { n: 1 },
-      version: 5,
-      version_type: 'external',
-    });
+    const created = await indexAtVersion('ext', { n: 1 }, 5);
     expect(created.statusCode).toBe(201);
     expect(created.body._version).toBe(5);
     for (const version of [3, 5]) {
-      const stale = await failure(
-        client.index({ index, id: 'ext', body: { n: 2 }, version, version_type: 'external' }),
-      );
+      const stale = await failure(indexAtVersion('ext', { n: 2 }, version));
       expect(stale.status).toBe(409);
       expect(stale.body.error.type).toBe('version_conflict_engine_exception');
     }
-    // external_gte accepts an equal version (Index document API, version_type).
-    const equal = await client.index({
-      index,
-      id: 'ext',
-      body: { n: 3 },
-      version: 5,
-      version_type: 'external_gte',
-    });
+    // external_gte accepts an equal version.
+    const equal = await indexAtVersion('ext', { n: 3 }, 5, 'external_gte');
     expect(equal.body._version).toBe(5);
     expect((await client.get({ index, id: 'ext' })).body._source).toEqual({ n: 3 });
   });
 
   it('refuses a stale external write that arrives after a delete, while the delete is remembered', async () => {
-    await client.index({ index, id: 'del', body: { n: 1 }, version: 10, version_type: 'external' });
+    await indexAtVersion('del', { n: 1 }, 10);
     const deleted = await client.delete({
       index,
       id: 'del',
@@ -163,9 +155,7 @@ describe(`contract: documents and versioning — ${target}`, () => {
       version_type: 'external',
     });
     expect(deleted.body.result).toBe('deleted');
-    const late = await failure(
-      client.index({ index, id: 'del', body: { n: 0 }, version: 11, version_type: 'external' }),
-    );
+    const late = await failure(indexAtVersion('del', { n: 0 }, 11));
     expect(late.status).toBe(409);
     const missing = await failure(client.get({ index, id: 'del' }));
     expect(missing.status).toBe(404);

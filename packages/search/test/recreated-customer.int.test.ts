@@ -13,7 +13,12 @@ import {
 } from '@pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSearchSyncConsumer, type SearchSyncOptions } from '../src/index.js';
-import { getDocument, type SearchFixture, startSyncFixture } from './support.js';
+import {
+  createCustomerWithOrder,
+  getDocument,
+  type SearchFixture,
+  startSyncFixture,
+} from './support.js';
 
 let table: TestTable;
 let search: SearchFixture;
@@ -74,8 +79,7 @@ describe('an order whose customer is deleted and created again', () => {
     // Prepare: Ada orders, everything is indexed, then her profile is deleted and synced.
     const userId = `u${Date.now().toString(36)}`;
     const orderId = `o${Date.now().toString(36)}`;
-    const ada = await store.users.create({ userId, email: `${userId}@example.com`, name: 'Ada' });
-    await store.orders.create({
+    const { user: ada } = await createCustomerWithOrder(store, {
       userId,
       orderId,
       items: [

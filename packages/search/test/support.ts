@@ -63,17 +63,52 @@ export interface SyncFixture {
   readonly options: SearchSyncOptions;
 }
 
+/** The sync consumer's options that index `table`'s changes into `target`'s indices. */
+export const syncOptions = (
+  table: TestTable,
+  target: Pick<SearchFixture, 'client' | 'prefix'>,
+): SearchSyncOptions => ({
+  client: target.client,
+  dynamodb: table.client,
+  tableName: table.tableName,
+  prefix: target.prefix,
+});
+
 /** Creates a table and a search fixture, and the options that sync the one into the other. */
 export const startSyncFixture = async (): Promise<SyncFixture> => {
   const [table, search] = await Promise.all([createMainTable(), startSearchFixture()]);
   const store = createStore({ tableName: table.tableName, client: table.client });
-  const options: SearchSyncOptions = {
-    client: search.client,
-    dynamodb: table.client,
-    tableName: table.tableName,
-    prefix: search.prefix,
-  };
-  return { table, search, store, options };
+  return { table, search, store, options: syncOptions(table, search) };
+};
+
+/**
+ * A customer (email `<userId>@example.com`) created through the store, who then places one
+ * order of `items` (a Blue Teapot unless told).
+ */
+export const createCustomerWithOrder = async (
+  store: Store,
+  {
+    userId,
+    orderId,
+    name = 'Ada',
+    items = [
+      {
+        productId: 'p-teapot',
+        name: 'Blue Teapot',
+        quantity: 1,
+        unitPrice: { amount: 12_50, currency: 'EUR' },
+      },
+    ],
+  }: {
+    userId: string;
+    orderId: string;
+    name?: string;
+    items?: Parameters<Store['orders']['create']>[0]['items'];
+  },
+) => {
+  const user = await store.users.create({ userId, email: `${userId}@example.com`, name });
+  const { order } = await store.orders.create({ userId, orderId, items });
+  return { user, order };
 };
 
 /** A handler wrapped so that every event it was handed is kept for replays. */

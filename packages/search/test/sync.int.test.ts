@@ -19,6 +19,7 @@ import {
   sendBulk,
 } from '../src/index.js';
 import {
+  createCustomerWithOrder,
   eventually,
   getDocument,
   recording,
@@ -59,10 +60,10 @@ const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${sequenc
 const placeOrder = async (name = 'Ada Lovelace') => {
   const userId = unique('u');
   const orderId = unique('o');
-  const user = await store.users.create({ userId, email: `${userId}@example.com`, name });
-  const { order } = await store.orders.create({
+  const { user, order } = await createCustomerWithOrder(store, {
     userId,
     orderId,
+    name,
     items: [
       {
         productId: 'p-engine',
