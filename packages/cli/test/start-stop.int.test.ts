@@ -93,9 +93,15 @@ const spawnGroup = (command: readonly string[]): StartedStack => {
 const runtimeFile = (directory: string) => join(directory, 'runtime.json');
 const lockFile = (directory: string) => join(directory, 'stack.lock');
 
-/** Starts a stack and waits until it is ready: its runtime file names a live PID. */
-const startStack = async (command: readonly string[], directory: string) => {
-  const stack = spawnGroup(command);
+/**
+ * Starts a stack the way `launch` runs it on `directory` (a fresh one unless told), and waits
+ * until it is ready: its runtime file names a live PID.
+ */
+const startStack = async (
+  launch: (directory: string) => readonly string[],
+  directory = freshDirectory(),
+) => {
+  const stack = spawnGroup(launch(directory));
   let exited = false;
   void stack.closed.then(() => {
     exited = true;
@@ -108,7 +114,7 @@ const startStack = async (command: readonly string[], directory: string) => {
   if (exited) throw new Error(`the stack exited while starting:\n${stack.output()}`);
   const runtime = JSON.parse(readFileSync(runtimeFile(directory), 'utf8')) as RuntimeFile;
   const tree = processTree(stack.child.pid as number);
-  return { ...stack, runtime, tree };
+  return { ...stack, directory, runtime, tree };
 };
 
 const javaProcesses = (pids: readonly number[]) =>
@@ -122,15 +128,23 @@ const javaProcesses = (pids: readonly number[]) =>
 
 const allGone = (pids: readonly number[]) => () => pids.every((pid) => !processAlive(pid));
 
-const expectCleanStop = async (
-  stack: Awaited<ReturnType<typeof startStack>>,
-  directory: string,
-) => {
-  await until(
+/** Waits until the stack printed that it stopped. */
+const untilStopped = (stack: StartedStack) =>
+  until(
     () => stack.output().includes('\nstopped'),
     90_000,
     () => `"stopped":\n${stack.output()}`,
   );
+
+/** The stack left neither its runtime file nor its lock behind. */
+const expectFilesReleased = (directory: string) => {
+  expect(existsSync(runtimeFile(directory))).toBe(false);
+  expect(existsSync(lockFile(directory))).toBe(false);
+};
+
+/** The stack stops for `reason` with every process of its tree, and releases its files. */
+const expectCleanStop = async (stack: Awaited<ReturnType<typeof startStack>>, reason: string) => {
+  await untilStopped(stack);
   await stack.closed;
   await until(
     allGone(stack.tree),
@@ -138,14 +152,13 @@ const expectCleanStop = async (
     () => `every process of the tree to exit: ${stack.tree.filter(processAlive).join(', ')}`,
   );
   expect(stack.output()).not.toContain('ECONNREFUSED');
-  expect(existsSync(runtimeFile(directory))).toBe(false);
-  expect(existsSync(lockFile(directory))).toBe(false);
+  expectFilesReleased(stack.directory);
+  expect(stack.output()).toContain(`stopping (${reason})`);
 };
 
 describe('npm start as a tree of real processes', () => {
   it('stops cleanly on SIGINT to its process group, refusing a second stack meanwhile', async () => {
-    const directory = freshDirectory();
-    const stack = await startStack(viaTsx(directory), directory);
+    const stack = await startStack(viaTsx);
     // tsx, the Node process, DynamoDB Local and OpenSearch.
     const jvms = javaProcesses(stack.tree);
     expect(jvms).toHaveLength(2);
@@ -154,32 +167,29 @@ describe('npm start as a tree of real processes', () => {
     expect(processGroupOf(stack.runtime.pid)).toBe(stack.child.pid);
     for (const jvm of jvms) expect(processGroupOf(jvm)).not.toBe(stack.child.pid);
 
-    const second = spawnGroup(viaTsx(directory));
+    const second = spawnGroup(viaTsx(stack.directory));
     expect(await second.closed).toBe(1);
     expect(second.output()).toContain('DataDirectoryLockedError');
     expect(second.output()).toContain(`(PID ${stack.runtime.pid})`);
-    expect(JSON.parse(readFileSync(runtimeFile(directory), 'utf8')).pid).toBe(stack.runtime.pid);
+    const runtime = JSON.parse(readFileSync(runtimeFile(stack.directory), 'utf8'));
+    expect(runtime.pid).toBe(stack.runtime.pid);
 
     process.kill(-(stack.child.pid as number), 'SIGINT');
 
-    await expectCleanStop(stack, directory);
-    expect(stack.output()).toContain('stopping (SIGINT)');
+    await expectCleanStop(stack, 'SIGINT');
   }, 400_000);
 
   it('stops cleanly on SIGTERM to npm alone', async () => {
-    const directory = freshDirectory();
-    const stack = await startStack(viaNpm(directory), directory);
+    const stack = await startStack(viaNpm);
     expect(javaProcesses(stack.tree)).toHaveLength(2);
 
     process.kill(stack.child.pid as number, 'SIGTERM');
 
-    await expectCleanStop(stack, directory);
-    expect(stack.output()).toContain('stopping (SIGTERM)');
+    await expectCleanStop(stack, 'SIGTERM');
   }, 400_000);
 
   it('takes the JVMs along when the Node process is SIGKILLed, and a restart takes its lock over', async () => {
-    const directory = freshDirectory();
-    const killed = await startStack(viaTsx(directory), directory);
+    const killed = await startStack(viaTsx);
     const jvms = javaProcesses(killed.tree);
     expect(jvms).toHaveLength(2);
 
@@ -188,35 +198,30 @@ describe('npm start as a tree of real processes', () => {
     await until(allGone(jvms), 10_000, () => `the JVMs ${jvms.filter(processAlive)} to exit`);
     await killed.closed;
     // The lock names the dead stack and the engines it waited for on takeover.
-    const [holder, ...engines] = readFileSync(lockFile(directory), 'utf8').trim().split('\n');
+    const [holder, ...engines] = readFileSync(lockFile(killed.directory), 'utf8')
+      .trim()
+      .split('\n');
     expect(holder).toBe(String(killed.runtime.pid));
     expect(engines.sort()).toEqual(jvms.map((pid) => `engine ${pid}`).sort());
 
     // Act again: the parent of the Node process (tsx) dies, so nothing would stop it.
-    const restarted = await startStack(viaTsx(directory), directory);
+    const restarted = await startStack(viaTsx, killed.directory);
     expect(restarted.runtime.pid).not.toBe(killed.runtime.pid);
     process.kill(restarted.child.pid as number, 'SIGKILL');
 
-    await expectCleanStop(restarted, directory);
-    expect(restarted.output()).toContain(`stopping (parent process ${restarted.child.pid} exited)`);
+    await expectCleanStop(restarted, `parent process ${restarted.child.pid} exited`);
   }, 600_000);
 
   it('stops the whole stack, exit code 1, when one of its JVMs is sent SIGTERM', async () => {
-    const directory = freshDirectory();
-    const stack = await startStack(viaTsx(directory), directory);
+    const stack = await startStack(viaTsx);
     const [jvm] = javaProcesses(stack.tree);
 
     process.kill(jvm as number, 'SIGTERM');
 
-    await until(
-      () => stack.output().includes('\nstopped'),
-      90_000,
-      () => `"stopped":\n${stack.output()}`,
-    );
+    await untilStopped(stack);
     expect(await stack.closed).toBe(1);
     expect(stack.output()).toMatch(/stopping \((DynamoDB Local|OpenSearch) exited\)/);
     await until(allGone(stack.tree), 10_000, () => `every process of the tree to exit`);
-    expect(existsSync(runtimeFile(directory))).toBe(false);
-    expect(existsSync(lockFile(directory))).toBe(false);
+    expectFilesReleased(stack.directory);
   }, 400_000);
 });
