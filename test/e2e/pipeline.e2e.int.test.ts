@@ -69,21 +69,11 @@ describe('the whole pipeline behind its HTTP API, as npm start runs it', () => {
   });
 
   it('makes a user and an order written through the API searchable by name, email and item', async () => {
-    const user = await call('POST', '/users', {
-      userId: 'ada',
-      email: 'Ada.E2E@example.com',
-      name: 'Ada Lovelace',
-    });
-    const sameId = await call('POST', '/users', {
-      userId: 'ada',
-      email: 'x@example.com',
-      name: 'X',
-    });
-    const sameEmail = await call('POST', '/users', {
-      userId: 'grace',
-      email: 'ada.e2e@example.com',
-      name: 'Grace',
-    });
+    const postUser = (userId: string, email: string, name: string) =>
+      call('POST', '/users', { userId, email, name });
+    const user = await postUser('ada', 'Ada.E2E@example.com', 'Ada Lovelace');
+    const sameId = await postUser('ada', 'x@example.com', 'X');
+    const sameEmail = await postUser('grace', 'ada.e2e@example.com', 'Grace');
     const order = await call('POST', '/orders', {
       userId: 'ada',
       orderId: 'o-1',
