@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 // Module specifiers a bundle resolves to a module of bundle-substitutes/ instead, each file
 // saying why. esbuild applies them to every import, dynamic ones included.
 const SUBSTITUTES = {
+  '@aws-sdk/client-dynamodb': 'client-dynamodb.ts',
   '@aws-sdk/credential-provider-node': 'credential-provider-node.ts',
   '@smithy/core/event-streams': 'smithy-event-streams.ts',
   http: 'node-http.cjs',
