@@ -34,6 +34,10 @@ export const SearchMetric = {
   conflicts: 'SearchVersionConflicts',
   retries: 'SearchItemRetries',
   tableReads: 'SearchTableReads',
+  /** Time the batch spent reading the table to project its orders. */
+  tableReadTime: 'SearchTableReadTime',
+  /** Time the batch spent in bulk requests, retries included. */
+  bulkTime: 'SearchBulkTime',
 } as const;
 
 /** Options of {@link syncChanges} and {@link createSearchSyncConsumer}. */
@@ -73,6 +77,10 @@ export interface SyncStats {
   readonly conflicts: number;
   readonly retries: number;
   readonly tableReads: number;
+  /** Milliseconds spent reading the table for the order projections. */
+  readonly tableReadMs: number;
+  /** Milliseconds spent in bulk requests, retries and their waits included. */
+  readonly bulkMs: number;
 }
 
 /** The failures to report and the work done. */
@@ -108,6 +116,7 @@ export const syncChanges = async (
     (typeof (options.client as Partial<Pick<Client, 'get'>>).get === 'function'
       ? (options.client as unknown as Pick<Client, 'get'>)
       : undefined);
+  const readsFrom = performance.now();
   const projection = await projectOrders(plan.orders, plan.customers, {
     ...options,
     ...(reader ? { search: { client: reader, names } } : {}),
@@ -146,6 +155,8 @@ export const syncChanges = async (
   }
   for (const [orderId, write] of projection.writes) add(write, orderSources.get(orderId) ?? []);
 
+  const tableReadMs = performance.now() - readsFrom;
+  const bulkFrom = performance.now();
   const outcome =
     operations.length === 0
       ? { failures: new Map<number, unknown>(), requests: 0, conflicts: 0, retries: 0 }
@@ -158,6 +169,8 @@ export const syncChanges = async (
     conflicts: outcome.conflicts,
     retries: outcome.retries,
     tableReads: projection.reads,
+    tableReadMs: Math.round(tableReadMs),
+    bulkMs: Math.round(performance.now() - bulkFrom),
   };
   return {
     failures: [...failed].map(([sequenceNumber, error]) => ({ sequenceNumber, error })),
@@ -195,6 +208,8 @@ export const createSearchSyncConsumer = (
         metrics?.addMetric(SearchMetric.conflicts, 'Count', stats.conflicts);
         metrics?.addMetric(SearchMetric.retries, 'Count', stats.retries);
         metrics?.addMetric(SearchMetric.tableReads, 'Count', stats.tableReads);
+        metrics?.addMetric(SearchMetric.tableReadTime, 'Milliseconds', stats.tableReadMs);
+        metrics?.addMetric(SearchMetric.bulkTime, 'Milliseconds', stats.bulkMs);
         ctx.logger.debug('search sync batch', { ...stats, failed: failures.length });
         return { failures };
       },

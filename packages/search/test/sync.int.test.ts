@@ -147,6 +147,57 @@ describe('sync-search through DynamoDB Local, the local runner and OpenSearch', 
     expect(await orderDoc(orderId)).toEqual(shipped);
   });
 
+  it('tells its metrics how many table reads and bulk requests a batch made, and how long each took', async () => {
+    // Prepare: the batches of one order, replayed through a consumer whose every table read
+    // takes 30 ms longer and whose every bulk request 60 ms longer.
+    const { userId, orderId } = await placeOrder();
+    await eventually(() => orderDoc(orderId));
+    await runner!.waitForIdle();
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const slowTable = Object.assign(Object.create(table.client), {
+      send: async (...args: Parameters<typeof table.client.send>) => {
+        await pause(30);
+        return table.client.send(...args);
+      },
+    }) as typeof table.client;
+    const slowBulk: BulkClient = {
+      bulk: (async (params: Parameters<BulkClient['bulk']>[0]) => {
+        await pause(60);
+        return search.client.bulk(params);
+      }) as BulkClient['bulk'],
+    };
+    const recorded: [name: string, unit: string, value: number][] = [];
+    const consumer = createSearchSyncConsumer({
+      ...options,
+      dynamodb: slowTable,
+      client: slowBulk,
+      reader: search.client,
+      metrics: {
+        addMetric: (name: string, unit: string, value: number) => {
+          recorded.push([name, unit, value]);
+        },
+      } as unknown as SearchSyncOptions['metrics'],
+    });
+    // Act
+    for (const event of eventsTouching(`USER#${userId}`)) await consumer(event);
+    // Assess: every batch that read the table or sent a bulk request reports its time.
+    const of = (name: string) => recorded.filter(([metric]) => metric === name);
+    const reads = of('SearchTableReads').map(([, , value]) => value);
+    const readTimes = of('SearchTableReadTime');
+    const bulks = of('SearchBulkRequests').map(([, , value]) => value);
+    const bulkTimes = of('SearchBulkTime');
+    expect(reads.length).toBeGreaterThan(0);
+    expect(readTimes.map(([, unit]) => unit)).toEqual(reads.map(() => 'Milliseconds'));
+    expect(bulkTimes.map(([, unit]) => unit)).toEqual(bulks.map(() => 'Milliseconds'));
+    readTimes.forEach(([, , ms], batch) =>
+      expect(ms).toBeGreaterThanOrEqual(reads[batch]! > 0 ? 29 : 0),
+    );
+    bulkTimes.forEach(([, , ms], batch) =>
+      expect(ms).toBeGreaterThanOrEqual(bulks[batch]! > 0 ? 59 * bulks[batch]! : 0),
+    );
+    expect(bulks.some((count) => count > 0)).toBe(true);
+  });
+
   it('refuses a late projection of an older state through the version alone', async () => {
     // Prepare
     const { userId, orderId, order } = await placeOrder();
