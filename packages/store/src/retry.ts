@@ -1,6 +1,6 @@
 /** Retrying the unprocessed part of batch requests, shared by batch reads and writes. */
 
-import { backoffDelayMs, forEachLimited, type RetryPolicy } from '@pipeline/pipeline';
+import { forEachLimited, RetriesExhaustedError, type RetryPolicy, retry } from '@pipeline/pipeline';
 import { UnprocessedItemsError } from './errors.js';
 
 /**
@@ -24,20 +24,7 @@ export const chunk = <T>(items: readonly T[], size: number): T[][] => {
 };
 
 /** The delay before retry number `attempt`: the shared capped backoff with full jitter. */
-export { backoffDelayMs };
-
-/** Waits `ms` milliseconds. */
-export const defaultSleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
-
-/** {@link RetryOptions} with their defaults filled in. */
-export const retrySettings = (options: RetryOptions) => ({
-  maxAttempts: options.maxAttempts ?? 8,
-  baseDelayMs: options.baseDelayMs ?? 50,
-  maxDelayMs: options.maxDelayMs ?? 2000,
-  random: options.random ?? Math.random,
-  sleep: options.sleep ?? defaultSleep,
-});
+export { backoffDelayMs } from '@pipeline/pipeline';
 
 /** What an answer to a batch request left unprocessed: the request that sends it again. */
 export interface Unprocessed<Request> {
@@ -60,17 +47,23 @@ export const sendUntilProcessed = async <Request>(
   operation: UnprocessedItemsError['operation'],
   send: (request: Request) => Promise<Unprocessed<Request> | undefined>,
 ): Promise<void> => {
-  const retry = retrySettings(options);
+  const policy = {
+    ...options,
+    maxAttempts: options.maxAttempts ?? 8,
+    retryable: (error: unknown) => error instanceof UnprocessedItemsError,
+  };
   await forEachLimited(requests, options.concurrency ?? 4, async (request) => {
     let pending = request;
-    for (let attempt = 1; ; attempt++) {
-      const left = await send(pending);
-      if (left === undefined) return;
-      if (attempt >= retry.maxAttempts) {
+    try {
+      await retry(async (attempt) => {
+        const left = await send(pending);
+        if (left === undefined) return;
+        pending = left.request;
         throw new UnprocessedItemsError(operation, left.count, attempt);
-      }
-      await retry.sleep(backoffDelayMs(attempt, retry));
-      pending = left.request;
+      }, policy);
+    } catch (error) {
+      // The last attempt's error says how much was left, after how many attempts.
+      throw error instanceof RetriesExhaustedError ? error.cause : error;
     }
   });
 };
